@@ -1,0 +1,1 @@
+"""Route modules, each thin: parse input, call one `kb` function, render."""

@@ -1,0 +1,70 @@
+"""The one exception family of protocol-kb; the CLI and the API map it to exit codes and HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the content, located as `path:line`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+def display_path(path: Path) -> str:
+    """A path as a person would type it: relative to the working directory when under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+class KBError(Exception):
+    """Base of every error protocol-kb reports to a person instead of a traceback."""
+
+    http_status = 400
+    exit_code = 1
+    title = "Bad request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(KBError):
+    """The content has problems; nothing was built."""
+
+    http_status = 422
+    title = "Invalid content"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the protocol files")
+
+
+class NotFound(KBError):
+    http_status = 404
+    title = "Not found"
+
+
+class DatabaseUnavailable(KBError):
+    """The database named by the settings cannot be reached or is not built yet."""
+
+    http_status = 503
+    exit_code = 2
+    title = "Database unavailable"
+
+
+class BuildFailed(KBError):
+    """Writing the database failed after validation passed; the previous database is untouched."""
+
+    exit_code = 2
+    http_status = 500
+    title = "Build failed"

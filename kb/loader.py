@@ -1,0 +1,288 @@
+"""Loading and validating the whole protocols/ folder into a Dataset, with every problem found."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from contextlib import suppress
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kb.codebook import BOOLEAN, CHOICE, KEY_TYPES, NOT_ADDRESSED, Codebook, CodebookKey, value_text
+from kb.errors import Problem, ValidationFailed, display_path
+from kb.fields import Fields, Report
+from kb.protocol_file import read_context, read_protocol
+from kb.records import (
+    LEVELS,
+    ContextRecord,
+    Dataset,
+    JurisdictionRecord,
+    ProtocolRecord,
+    TopicRecord,
+)
+from kb.yamltext import YamlSyntaxError, load_yaml
+
+CODEBOOK, TOPICS, JURISDICTIONS = "codebook.yaml", "topics.yaml", "jurisdictions.yaml"
+CONTEXT_DIR = "context"
+RESERVED_DIRS = {CONTEXT_DIR, "models"}
+KEY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+STATE = re.compile(r"^[A-Z]{2}$")
+
+Progress = Callable[[int, int], None]
+
+
+class _Collector:
+    """The problems found by one load."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def reporter(self, path: Path) -> Report:
+        shown = display_path(path)
+        return lambda line, message: self.problems.append(Problem(shown, line, message))
+
+    def read(self, path: Path, root: Path) -> str | None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            self.problems.append(Problem(display_path(path), 1, f"cannot read: {exc.strerror}"))
+            return None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            self.problems.append(Problem(display_path(path), line, "not UTF-8 text"))
+            return None
+
+    def yaml_list(self, root: Path, name: str, list_key: str) -> list[Fields]:
+        path = root / name
+        report = self.reporter(path)
+        if not path.exists():
+            report(1, f"missing: protocols need {name} (docs/protocol-format.md)")
+            return []
+        text = self.read(path, root)
+        if text is None:
+            return []
+        try:
+            doc = load_yaml(text)
+        except YamlSyntaxError as exc:
+            report(exc.line, exc.message)
+            return []
+        for line, key in doc.duplicate_keys:
+            report(line, f"field {key!r} is given twice")
+        return Fields(doc, (), doc.data, report).items(list_key)
+
+
+def load_dataset(root: Path, progress: Progress | None = None) -> tuple[Dataset, list[Problem]]:
+    """Read everything under `root`; the dataset is only trustworthy when problems is empty."""
+    found = _Collector()
+    topics = _read_topics(found.yaml_list(root, TOPICS, "topics"))
+    topic_ids = {t.id for t in topics}
+    codebook = _read_codebook(found.yaml_list(root, CODEBOOK, "keys"), topic_ids)
+    jurisdictions = _read_jurisdictions(found.yaml_list(root, JURISDICTIONS, "jurisdictions"))
+
+    contexts: list[ContextRecord] = []
+    for path in sorted((root / CONTEXT_DIR).glob("*.md")):
+        text = found.read(path, root)
+        report = found.reporter(path)
+        record = read_context(text, display_path(path), report) if text is not None else None
+        if record is not None:
+            if record.id and record.id != path.stem:
+                report(1, f"id {record.id!r} must equal the file name {path.stem!r}")
+            contexts.append(record)
+
+    protocol_paths = [p for p in content_files(root) if p.suffix == ".md" and p.parent.name != CONTEXT_DIR]
+    protocols: list[ProtocolRecord] = []
+    for n, path in enumerate(protocol_paths, start=1):
+        text = found.read(path, root)
+        if text is not None:
+            record = read_protocol(text, display_path(path), codebook, found.reporter(path))
+            if record is not None:
+                _check_location(record, path, found.reporter(path))
+                protocols.append(record)
+        if progress is not None:
+            progress(n, len(protocol_paths))
+
+    dataset = Dataset(
+        codebook=codebook,
+        topics=topics,
+        jurisdictions=jurisdictions,
+        protocols=protocols,
+        contexts=contexts,
+        version=content_version(root),
+    )
+    _check_references(dataset, found)
+    return dataset, sorted(found.problems)
+
+
+def content_files(root: Path) -> list[Path]:
+    """Every file the content is made of, in a fixed order."""
+    files = [root / name for name in (CODEBOOK, TOPICS, JURISDICTIONS) if (root / name).is_file()]
+    files += sorted((root / CONTEXT_DIR).glob("*.md"))
+    files += sorted(p for p in root.glob("*/*.md") if p.parent.name not in RESERVED_DIRS)
+    return files
+
+
+def content_version(root: Path) -> str:
+    """A digest of every content file: it changes whenever the content does."""
+    digest = hashlib.sha256()
+    for path in content_files(root):
+        with suppress(OSError):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def load_valid_dataset(root: Path, progress: Progress | None = None) -> Dataset:
+    dataset, problems = load_dataset(root, progress)
+    if problems:
+        raise ValidationFailed(problems)
+    return dataset
+
+
+def _read_topics(items: list[Fields]) -> list[TopicRecord]:
+    topics: list[TopicRecord] = []
+    seen: set[str] = set()
+    for item in items:
+        item.check_keys(("id", "name", "definition"))
+        topic_id = item.slug("id")
+        if topic_id in seen:
+            item.problem(("id",), f"topic {topic_id!r} is listed twice")
+        name, definition = item.text("name"), item.text("definition")
+        if topic_id and name and definition:
+            seen.add(topic_id)
+            topics.append(TopicRecord(topic_id, name, definition))
+    return topics
+
+
+def _read_jurisdictions(items: list[Fields]) -> list[JurisdictionRecord]:
+    records: list[JurisdictionRecord] = []
+    for item in items:
+        item.check_keys(("id", "name", "level", "state", "parent"))
+        state = item.text("state")
+        if state is not None and not STATE.match(state):
+            item.problem(("state",), f"{state!r} is not a two-letter state code like IL")
+        record = JurisdictionRecord(
+            id=item.slug("id") or "",
+            name=item.text("name") or "",
+            level=item.choice("level", LEVELS) or "",
+            state=state or "",
+            parent=item.slug("parent", required=False),
+        )
+        if any(r.id == record.id for r in records):
+            item.problem(("id",), f"jurisdiction {record.id!r} is listed twice")
+        elif record.parent and record.parent == record.id:
+            item.problem(("parent",), "a jurisdiction cannot be its own parent")
+        records.append(record)
+    known = {r.id for r in records}
+    for item, record in zip(items, records, strict=True):
+        if record.parent and record.parent not in known:
+            item.problem(("parent",), f"unknown jurisdiction {record.parent!r}")
+    return records
+
+
+def _read_codebook(items: list[Fields], topic_ids: set[str]) -> Codebook:
+    keys: dict[str, CodebookKey] = {}
+    for item in items:
+        item.check_keys(("key", "type", "topic", "question", "values", "labels", "unit"))
+        name, key_type = item.text("key"), item.choice("type", KEY_TYPES)
+        topic, question = item.slug("topic"), item.text("question")
+        if name is not None and not KEY_NAME.match(name):
+            item.problem(("key",), f"{name!r} is not a key name (lowercase letters, digits, _)")
+            continue
+        if name in keys:
+            item.problem(("key",), f"codebook key {name!r} is listed twice")
+            continue
+        if topic is not None and topic not in topic_ids:
+            item.problem(("topic",), f"unknown topic {topic!r}; topics are listed in topics.yaml")
+        values = _codebook_values(item, key_type)
+        labels = item.data.get("labels") or {}
+        if not isinstance(labels, dict):
+            item.problem(("labels",), "must be a mapping of value: label")
+            labels = {}
+        if name and key_type and topic and question and values is not None:
+            keys[name] = CodebookKey(
+                key=name,
+                type=key_type,
+                topic=topic,
+                question=question,
+                values=tuple(values),
+                labels={value_text(k) or "null": str(v) for k, v in labels.items()},
+                unit=item.text("unit", required=False),
+            )
+    return Codebook(keys)
+
+
+def _codebook_values(item: Fields, key_type: str | None) -> list[Any] | None:
+    values = item.data.get("values")
+    if key_type not in (CHOICE, BOOLEAN):
+        if values is not None:
+            item.problem(("values",), f"{key_type} keys take no list of values")
+        return []
+    if not isinstance(values, list) or len(values) < 2:
+        item.problem(("values",), "list the allowed values, most protective first")
+        return None
+    if key_type == CHOICE and (values[-1] != NOT_ADDRESSED or not all(isinstance(v, str) for v in values)):
+        item.problem(("values",), f"choice values are words, and the last must be {NOT_ADDRESSED}")
+        return None
+    if key_type == BOOLEAN and (sorted(map(str, values)) != ["False", "None", "True"] or values[-1] is not None):
+        item.problem(("values",), "boolean values are true and false in protective order, then null")
+        return None
+    return values
+
+
+def _check_location(record: ProtocolRecord, path: Path, report: Report) -> None:
+    expected = f"{path.parent.name}/{path.stem}"
+    if record.id and record.id != expected:
+        report(record.lines["id"], f"id {record.id!r} must match the file's place: {expected!r}")
+    if record.jurisdiction and record.jurisdiction != path.parent.name:
+        report(
+            record.lines["jurisdiction"],
+            f"jurisdiction {record.jurisdiction!r} must match the folder {path.parent.name!r}",
+        )
+
+
+def _check_references(dataset: Dataset, found: _Collector) -> None:
+    """Checks that need more than one file: ids, links, topics, sources and context records."""
+    jurisdictions = {j.id for j in dataset.jurisdictions}
+    topics = {t.id for t in dataset.topics}
+    contexts = {c.id for c in dataset.contexts}
+    by_id: dict[str, ProtocolRecord] = {}
+    for protocol in dataset.protocols:
+        report = _reporter_for(found, protocol.path)
+        if protocol.id in by_id:
+            report(protocol.lines["id"], f"protocol id {protocol.id!r} is also used by {by_id[protocol.id].path}")
+        by_id.setdefault(protocol.id, protocol)
+        if protocol.jurisdiction and protocol.jurisdiction not in jurisdictions:
+            report(protocol.lines["jurisdiction"], f"unknown jurisdiction {protocol.jurisdiction!r}; add it to jurisdictions.yaml")
+        source_ids = {s.id for s in protocol.sources}
+        anchors: set[str] = set()
+        for provision in protocol.provisions:
+            if provision.anchor in anchors:
+                report(provision.line, f"anchor {provision.anchor!r} is used twice in this file")
+            anchors.add(provision.anchor)
+            for topic in provision.topics:
+                if topic not in topics:
+                    report(provision.line, f"unknown topic {topic!r}; topics are listed in protocols/topics.yaml")
+            for source in provision.sources:
+                if source not in source_ids:
+                    report(provision.line, f"unknown source {source!r}; give it as `id:` under sources")
+            for context in provision.context:
+                if context not in contexts:
+                    report(provision.line, f"unknown background record {context!r}; see protocols/context/")
+    for protocol in dataset.protocols:
+        report = _reporter_for(found, protocol.path)
+        for field, links, back in (
+            ("predecessor", protocol.predecessors, "successor"),
+            ("successor", protocol.successors, "predecessor"),
+        ):
+            for other_id in links:
+                other = by_id.get(other_id)
+                if other is None:
+                    report(protocol.lines[field], f"{field} {other_id!r} is not a protocol id")
+                elif protocol.id not in (other.successors if back == "successor" else other.predecessors):
+                    report(protocol.lines[field], f"{field} {other_id!r} does not list {protocol.id!r} as its {back}")
+
+
+def _reporter_for(found: _Collector, shown_path: str) -> Report:
+    return lambda line, message: found.problems.append(Problem(shown_path, line, message))

@@ -1,0 +1,256 @@
+"""Every table of the store (SQLModel) and the read models the API returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 1
+"""Bump when a table changes: a PostgreSQL build then recreates the tables."""
+
+
+# --- Jurisdictions --------------------------------------------------------------------------
+
+
+class JurisdictionBase(SQLModel):
+    id: str = Field(primary_key=True)
+    name: str
+    level: str = Field(index=True)
+    state: str = Field(index=True)
+    parent_id: str | None = Field(default=None, foreign_key="jurisdiction.id")
+
+
+class Jurisdiction(JurisdictionBase, table=True):
+    pass
+
+
+class JurisdictionPublic(JurisdictionBase):
+    pass
+
+
+# --- Topics and the codebook ----------------------------------------------------------------
+
+
+class TopicBase(SQLModel):
+    id: str = Field(primary_key=True)
+    name: str
+    definition: str
+
+
+class Topic(TopicBase, table=True):
+    position: int
+
+
+class TopicPublic(TopicBase):
+    pass
+
+
+class CodebookKeyBase(SQLModel):
+    key: str = Field(primary_key=True)
+    type: str
+    topic_id: str = Field(foreign_key="topic.id")
+    question: str
+    values: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    labels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    unit: str | None = None
+
+
+class CodebookKey(CodebookKeyBase, table=True):
+    __tablename__ = "codebook_key"
+    position: int
+
+
+class CodebookKeyPublic(CodebookKeyBase):
+    pass
+
+
+# --- Protocols ------------------------------------------------------------------------------
+
+
+class ProtocolBase(SQLModel):
+    id: str = Field(primary_key=True)
+    jurisdiction_id: str = Field(foreign_key="jurisdiction.id", index=True)
+    title: str
+    citation: str
+    kind: str = Field(index=True)
+    body: str | None = None
+    status: str = Field(index=True)
+    year: int | None = Field(default=None, index=True)
+    dates: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    overview: str = Field(default="", sa_column=Column(Text, nullable=False))
+    verified_on: str
+    confidence: str
+    verified_note: str | None = None
+
+
+class Protocol(ProtocolBase, table=True):
+    source_path: str
+
+
+class ProtocolLink(SQLModel, table=True):
+    """One version of a law followed by the next."""
+
+    __tablename__ = "protocol_link"
+    predecessor_id: str = Field(foreign_key="protocol.id", primary_key=True)
+    successor_id: str = Field(foreign_key="protocol.id", primary_key=True, index=True)
+
+
+class SourceBase(SQLModel):
+    key: str
+    url: str
+    title: str
+    kind: str
+    accessed: str
+    publisher: str | None = None
+    date: str | None = None
+    supports: str | None = None
+    note: str | None = None
+
+
+class Source(SourceBase, table=True):
+    """A source of a protocol or a background record; id is `<owner id>#<key>`."""
+
+    id: str = Field(primary_key=True)
+    owner_id: str = Field(index=True)
+    position: int
+
+
+class SourcePublic(SourceBase):
+    pass
+
+
+# --- Provisions -----------------------------------------------------------------------------
+
+
+class ProvisionBase(SQLModel):
+    id: str = Field(primary_key=True)
+    protocol_id: str = Field(foreign_key="protocol.id", index=True)
+    anchor: str
+    heading: str
+    cite: str
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    key_terms: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    confidence: str | None = None
+
+
+class Provision(ProvisionBase, table=True):
+    position: int
+    line: int
+
+
+class ProvisionTopic(SQLModel, table=True):
+    __tablename__ = "provision_topic"
+    provision_id: str = Field(foreign_key="provision.id", primary_key=True)
+    topic_id: str = Field(foreign_key="topic.id", primary_key=True, index=True)
+
+
+class ProvisionSource(SQLModel, table=True):
+    __tablename__ = "provision_source"
+    provision_id: str = Field(foreign_key="provision.id", primary_key=True)
+    source_id: str = Field(foreign_key="source.id", primary_key=True)
+
+
+class ProvisionContext(SQLModel, table=True):
+    __tablename__ = "provision_context"
+    provision_id: str = Field(foreign_key="provision.id", primary_key=True)
+    context_id: str = Field(foreign_key="context_record.id", primary_key=True, index=True)
+
+
+# --- Coded answers --------------------------------------------------------------------------
+
+
+class CodedAnswerBase(SQLModel):
+    key: str = Field(foreign_key="codebook_key.key", primary_key=True)
+    value: str | None = None
+    """Canonical text of the value (`declines_all`, `true`, `48`); NULL when null."""
+    rank: int | None = None
+    """Protectiveness rank: 0 is most protective; hours or years for integer keys."""
+    note: str | None = None
+    confidence: str | None = None
+
+
+class CodedAnswer(CodedAnswerBase, table=True):
+    __tablename__ = "coded_answer"
+    __table_args__ = (Index("ix_coded_answer_key_value", "key", "value"),)
+    protocol_id: str = Field(foreign_key="protocol.id", primary_key=True)
+
+
+class CodedAnswerProvision(SQLModel, table=True):
+    __tablename__ = "coded_answer_provision"
+    protocol_id: str = Field(foreign_key="protocol.id", primary_key=True)
+    key: str = Field(primary_key=True)
+    provision_id: str = Field(foreign_key="provision.id", primary_key=True)
+
+
+# --- Background records ---------------------------------------------------------------------
+
+
+class ContextRecordBase(SQLModel):
+    id: str = Field(primary_key=True)
+    title: str
+    kind: str
+    date: str
+    citation: str | None = None
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    verified_on: str
+    confidence: str
+    verified_note: str | None = None
+
+
+class ContextRecord(ContextRecordBase, table=True):
+    __tablename__ = "context_record"
+    source_path: str
+
+
+# --- The build ------------------------------------------------------------------------------
+
+
+class BuildInfo(SQLModel, table=True):
+    """One row: when the data was built and from which content."""
+
+    __tablename__ = "build_info"
+    id: int = Field(default=1, primary_key=True)
+    built_at: datetime
+    version: str
+    schema_version: int
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class BuildInfoPublic(SQLModel):
+    built_at: datetime
+    version: str
+    counts: dict[str, int]
+
+
+# --- Read models that join tables -----------------------------------------------------------
+
+
+class ProtocolSummary(ProtocolBase):
+    jurisdiction_name: str
+
+
+class CodedAnswerPublic(SQLModel):
+    key: str
+    value: str | int | bool | None
+    label: str
+    note: str | None = None
+    confidence: str | None = None
+    provisions: list[str] = []
+
+
+class ProvisionPublic(ProvisionBase):
+    topics: list[str] = []
+    sources: list[str] = []
+    context: list[str] = []
+
+
+class ProtocolPublic(ProtocolSummary):
+    predecessors: list[str] = []
+    successors: list[str] = []
+    sources: list[SourcePublic] = []
+    coding: list[CodedAnswerPublic] = []
+    provisions: list[ProvisionPublic] = []
+

@@ -1,0 +1,186 @@
+"""The content as loaded from protocols/: plain records, validated, before they reach the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kb.codebook import Codebook, Value
+
+LEVELS = ("state", "county", "city", "district")
+KINDS = (
+    "statute",
+    "bill",
+    "ordinance",
+    "resolution",
+    "board_policy",
+    "executive_order",
+    "agency_policy",
+    "executive_action",
+)
+STATUSES = (
+    "introduced",
+    "passed",
+    "vetoed",
+    "enacted",
+    "in_force",
+    "amended",
+    "superseded",
+    "repealed",
+    "struck_down",
+)
+DATE_KEYS = (
+    "introduced",
+    "passed",
+    "adopted",
+    "signed",
+    "vetoed",
+    "issued",
+    "effective",
+    "amended",
+    "superseded",
+    "repealed",
+    "struck_down",
+)
+# The protocol's year is taken from the first of these dates that is present.
+YEAR_FROM = ("signed", "vetoed", "adopted", "issued", "passed", "effective", "introduced")
+# A status that must be backed by the date of the same name.
+STATUS_NEEDS_DATE = ("vetoed", "superseded", "repealed", "struck_down")
+CONFIDENCES = ("two_sources", "one_source", "unverified")
+SOURCE_KINDS = ("official", "secondary")
+CONTEXT_KINDS = ("program", "regulation", "statute", "memo", "ruling", "report")
+
+
+@dataclass
+class JurisdictionRecord:
+    id: str
+    name: str
+    level: str
+    state: str
+    parent: str | None = None
+
+
+@dataclass
+class TopicRecord:
+    id: str
+    name: str
+    definition: str
+
+
+@dataclass
+class SourceRecord:
+    id: str
+    url: str
+    title: str
+    kind: str
+    accessed: str
+    publisher: str | None = None
+    date: str | None = None
+    supports: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class KeyTerm:
+    text: str
+    cite: str
+
+
+@dataclass
+class ProvisionRecord:
+    anchor: str
+    heading: str
+    cite: str
+    topics: list[str]
+    summary: str
+    line: int
+    sources: list[str] = field(default_factory=list)
+    """Source ids; empty means the protocol's official sources."""
+    context: list[str] = field(default_factory=list)
+    confidence: str | None = None
+    key_terms: list[KeyTerm] = field(default_factory=list)
+
+
+@dataclass
+class CodedAnswerRecord:
+    key: str
+    value: Value
+    provisions: list[str]
+    line: int
+    note: str | None = None
+    confidence: str | None = None
+
+
+@dataclass
+class ProtocolRecord:
+    id: str
+    jurisdiction: str
+    title: str
+    citation: str
+    kind: str
+    status: str
+    path: str
+    body: str | None = None
+    dates: dict[str, str] = field(default_factory=dict)
+    predecessors: list[str] = field(default_factory=list)
+    successors: list[str] = field(default_factory=list)
+    sources: list[SourceRecord] = field(default_factory=list)
+    coding: dict[str, CodedAnswerRecord] = field(default_factory=dict)
+    verified_on: str = ""
+    confidence: str = "unverified"
+    verified_note: str | None = None
+    overview: str = ""
+    provisions: list[ProvisionRecord] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)
+    """File line of front-matter fields, for messages found across files."""
+
+    @property
+    def year(self) -> int | None:
+        for key in YEAR_FROM:
+            if key in self.dates:
+                return int(self.dates[key][:4])
+        return None
+
+    def provision_id(self, anchor: str) -> str:
+        return f"{self.id}/{anchor}"
+
+    def provision_sources(self, provision: ProvisionRecord) -> list[str]:
+        """Source ids behind a provision: its own, else the official ones, else all."""
+        if provision.sources:
+            return provision.sources
+        official = [s.id for s in self.sources if s.kind == "official"]
+        return official or [s.id for s in self.sources]
+
+
+@dataclass
+class ContextRecord:
+    id: str
+    title: str
+    kind: str
+    date: str
+    path: str
+    summary: str
+    citation: str | None = None
+    sources: list[SourceRecord] = field(default_factory=list)
+    verified_on: str = ""
+    confidence: str = "unverified"
+    verified_note: str | None = None
+
+
+@dataclass
+class Dataset:
+    codebook: Codebook
+    topics: list[TopicRecord]
+    jurisdictions: list[JurisdictionRecord]
+    protocols: list[ProtocolRecord]
+    contexts: list[ContextRecord]
+    version: str
+    """A digest of every content file: changes whenever the content does."""
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "jurisdictions": len(self.jurisdictions),
+            "protocols": len(self.protocols),
+            "provisions": sum(len(p.provisions) for p in self.protocols),
+            "coded_answers": sum(len(p.coding) for p in self.protocols),
+            "context_records": len(self.contexts),
+        }

@@ -1,0 +1,171 @@
+"""Reading the store: the queries every surface (CLI, API, HTML views) shares."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, func
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import Session, col, select
+
+from kb import models
+from kb.codebook import Codebook, CodebookKey, value_from_text
+from kb.db import masked
+from kb.errors import DatabaseUnavailable, NotFound
+
+
+def session(engine: Engine) -> Session:
+    return Session(engine)
+
+
+def build_info(db: Session) -> models.BuildInfoPublic:
+    """When and from what the data was built; DatabaseUnavailable when there is no build."""
+    try:
+        info = db.get(models.BuildInfo, 1)
+    except (OperationalError, ProgrammingError) as exc:
+        url = masked(db.get_bind().engine.url)
+        raise DatabaseUnavailable(f"database {url} holds no protocol-kb build: run `kb build`") from exc
+    if info is None:
+        url = masked(db.get_bind().engine.url)
+        raise DatabaseUnavailable(f"database {url} holds no protocol-kb build: run `kb build`")
+    return models.BuildInfoPublic(built_at=info.built_at, version=info.version, counts=info.counts)
+
+
+def codebook(db: Session) -> Codebook:
+    rows = db.exec(select(models.CodebookKey).order_by(col(models.CodebookKey.position))).all()
+    return Codebook(
+        {
+            row.key: CodebookKey(
+                key=row.key,
+                type=row.type,
+                topic=row.topic_id,
+                question=row.question,
+                values=tuple(row.values),
+                labels=dict(row.labels),
+                unit=row.unit,
+            )
+            for row in rows
+        }
+    )
+
+
+def list_jurisdictions(db: Session) -> list[models.JurisdictionPublic]:
+    rows = db.exec(select(models.Jurisdiction).order_by(col(models.Jurisdiction.name))).all()
+    return [models.JurisdictionPublic.model_validate(row) for row in rows]
+
+
+def list_topics(db: Session) -> list[models.TopicPublic]:
+    rows = db.exec(select(models.Topic).order_by(col(models.Topic.position))).all()
+    return [models.TopicPublic.model_validate(row) for row in rows]
+
+
+def list_protocols(db: Session, jurisdiction: str | None = None) -> list[models.ProtocolSummary]:
+    query = (
+        select(models.Protocol, models.Jurisdiction.name)
+        .join(models.Jurisdiction)
+        .order_by(col(models.Jurisdiction.name), col(models.Protocol.year), col(models.Protocol.id))
+    )
+    if jurisdiction is not None:
+        query = query.where(models.Protocol.jurisdiction_id == jurisdiction)
+    return [
+        models.ProtocolSummary.model_validate(protocol, update={"jurisdiction_name": name})
+        for protocol, name in db.exec(query).all()
+    ]
+
+
+def count_rows(db: Session) -> dict[str, int]:
+    """Live row counts, as a health check reads them."""
+    counted = {
+        "jurisdictions": models.Jurisdiction,
+        "protocols": models.Protocol,
+        "provisions": models.Provision,
+        "coded_answers": models.CodedAnswer,
+        "context_records": models.ContextRecord,
+    }
+    return {name: db.exec(select(func.count()).select_from(model)).one() for name, model in counted.items()}
+
+
+def get_protocols(db: Session, ids: list[str] | None = None) -> list[models.ProtocolPublic]:
+    """Protocols with everything attached, in a fixed order; all of them when ids is None."""
+    summaries = {p.id: p for p in list_protocols(db)}
+    wanted = list(summaries) if ids is None else ids
+    missing = [i for i in wanted if i not in summaries]
+    if missing:
+        raise NotFound(f"no protocol with id {missing[0]!r}")
+    book = codebook(db)
+    links = db.exec(select(models.ProtocolLink)).all()
+    sources = _grouped(
+        db.exec(select(models.Source).order_by(col(models.Source.owner_id), col(models.Source.position))).all(),
+        lambda s: s.owner_id,
+    )
+    provisions = _grouped(
+        db.exec(select(models.Provision).order_by(col(models.Provision.protocol_id), col(models.Provision.position))).all(),
+        lambda v: v.protocol_id,
+    )
+    topics = _pairs(db, models.ProvisionTopic.provision_id, models.ProvisionTopic.topic_id)
+    context = _pairs(db, models.ProvisionContext.provision_id, models.ProvisionContext.context_id)
+    provision_sources = _pairs(db, models.ProvisionSource.provision_id, models.ProvisionSource.source_id)
+    answers = _grouped(db.exec(select(models.CodedAnswer)).all(), lambda a: a.protocol_id)
+    supports = defaultdict(list)
+    for row in db.exec(select(models.CodedAnswerProvision).order_by(col(models.CodedAnswerProvision.provision_id))).all():
+        supports[(row.protocol_id, row.key)].append(row.provision_id)
+    order = list(book.keys)
+    result = []
+    for pid in wanted:
+        result.append(
+            models.ProtocolPublic.model_validate(
+                summaries[pid],
+                update={
+                    "predecessors": sorted(link.predecessor_id for link in links if link.successor_id == pid),
+                    "successors": sorted(link.successor_id for link in links if link.predecessor_id == pid),
+                    "sources": [models.SourcePublic.model_validate(s) for s in sources.get(pid, [])],
+                    "provisions": [
+                        models.ProvisionPublic.model_validate(
+                            v,
+                            update={
+                                "topics": topics.get(v.id, []),
+                                "context": context.get(v.id, []),
+                                "sources": [s.split("#", 1)[1] for s in provision_sources.get(v.id, [])],
+                            },
+                        )
+                        for v in provisions.get(pid, [])
+                    ],
+                    "coding": [
+                        _answer(book[a.key], a, supports[(pid, a.key)])
+                        for a in sorted(answers.get(pid, []), key=lambda a: order.index(a.key))
+                    ],
+                },
+            )
+        )
+    return result
+
+
+def _answer(spec: CodebookKey, row: models.CodedAnswer, provisions: list[str]) -> models.CodedAnswerPublic:
+    value = value_from_text(spec, row.value)
+    return models.CodedAnswerPublic(
+        key=row.key,
+        value=value,
+        label=spec.label(value),
+        note=row.note,
+        confidence=row.confidence,
+        provisions=provisions,
+    )
+
+
+T = TypeVar("T")
+
+
+def _grouped(rows: Iterable[T], key: Callable[[T], str]) -> dict[str, list[T]]:
+    grouped: dict[str, list[T]] = defaultdict(list)
+    for row in rows:
+        grouped[key(row)].append(row)
+    return grouped
+
+
+def _pairs(db: Session, left: Any, right: Any) -> dict[str, list[str]]:
+    pairs: dict[str, list[str]] = defaultdict(list)
+    for a, b in db.exec(select(left, right).order_by(left, right)).all():
+        pairs[a].append(b)
+    return pairs

@@ -1,0 +1,1 @@
+"""Full-text search over provisions with whoosh; the only package that imports whoosh."""
