@@ -12,8 +12,16 @@ from kb.errors import KBError, ValidationFailed
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(request: Request, status: int, title: str, detail: str, **extra: object) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.url.path}
+def problem(
+    request: Request, status: int, title: str, detail: str, **extra: object
+) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
@@ -21,13 +29,20 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: obj
 def install(app: FastAPI) -> None:
     @app.exception_handler(KBError)
     async def kb_error(request: Request, exc: KBError) -> JSONResponse:
-        extra = {"problems": [str(p) for p in exc.problems]} if isinstance(exc, ValidationFailed) else {}
+        extra = (
+            {"problems": [str(p) for p in exc.problems]}
+            if isinstance(exc, ValidationFailed)
+            else {}
+        )
         return problem(request, exc.http_status, exc.title, exc.message, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"location": ".".join(str(part) for part in err.get("loc", ())), "message": err.get("msg", "")}
+            {
+                "location": ".".join(str(part) for part in err.get("loc", ())),
+                "message": err.get("msg", ""),
+            }
             for err in exc.errors()
         ]
         detail = "; ".join(f"{e['location']}: {e['message']}" for e in errors) or "invalid request"

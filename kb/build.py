@@ -73,7 +73,7 @@ def write_dataset(dataset: Dataset, database_url: str, progress: Progress | None
 
 def rows_from_dataset(dataset: Dataset) -> Rows:
     """Every row of every table, parents before children."""
-    t = {model: model.__table__ for model in _MODELS}  # type: ignore[attr-defined]
+    t = {model: _table(model) for model in _MODELS}
     rows: Rows = {table: [] for table in SQLModel.metadata.sorted_tables}
     depth = {j.id: j.parent for j in dataset.jurisdictions}
     for j in sorted(dataset.jurisdictions, key=lambda j: _depth(j.id, depth)):
@@ -126,11 +126,17 @@ def rows_from_dataset(dataset: Dataset) -> Rows:
                     "position": i, "line": v.line,
                 }
             )  # fmt: skip
-            rows[t[models.ProvisionTopic]].extend({"provision_id": pid, "topic_id": x} for x in v.topics)
-            rows[t[models.ProvisionSource]].extend(
-                {"provision_id": pid, "source_id": f"{p.id}#{s}"} for s in p.provision_sources(v)
+            rows[t[models.ProvisionTopic]].extend(
+                {"provision_id": pid, "topic_id": x, "position": n} for n, x in enumerate(v.topics)
             )
-            rows[t[models.ProvisionContext]].extend({"provision_id": pid, "context_id": c} for c in v.context)
+            rows[t[models.ProvisionSource]].extend(
+                {"provision_id": pid, "source_id": f"{p.id}#{s}", "position": n}
+                for n, s in enumerate(p.provision_sources(v))
+            )
+            rows[t[models.ProvisionContext]].extend(
+                {"provision_id": pid, "context_id": c, "position": n}
+                for n, c in enumerate(v.context)
+            )
         for key, answer in p.coding.items():
             spec = dataset.codebook[key]
             rows[t[models.CodedAnswer]].append(
@@ -159,6 +165,10 @@ _MODELS = (
     models.ProvisionSource, models.ProvisionContext, models.CodedAnswer,
     models.CodedAnswerProvision, models.BuildInfo,
 )  # fmt: skip
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
 
 
 def _depth(jid: str, parents: dict[str, str | None]) -> int:
@@ -205,7 +215,9 @@ def _write_sqlite(rows: Rows, path: Path, progress: Progress | None) -> None:
         os.replace(temp, path)
     except (SQLAlchemyError, OSError) as exc:
         engine.dispose()
-        raise BuildFailed(f"writing {path} failed, the previous database is untouched: {_reason(exc)}") from exc
+        raise BuildFailed(
+            f"writing {path} failed, the previous database is untouched: {_reason(exc)}"
+        ) from exc
     finally:
         with suppress(OSError):
             temp.unlink(missing_ok=True)

@@ -52,20 +52,37 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_, description=help_)
-        sub.add_argument("--protocols", type=Path, metavar="DIR", help="content folder (default: KB_PROTOCOLS_DIR or ./protocols)")
-        sub.add_argument("--database-url", metavar="URL", help="database (default: KB_DATABASE_URL or sqlite:///./var/kb.sqlite3)")
+        sub.add_argument(
+            "--protocols",
+            type=Path,
+            metavar="DIR",
+            help="content folder (default: KB_PROTOCOLS_DIR or ./protocols)",
+        )
+        sub.add_argument(
+            "--database-url",
+            metavar="URL",
+            help="database (default: KB_DATABASE_URL or sqlite:///./var/kb.sqlite3)",
+        )
         return sub
 
     command("validate", "Check every protocol file; print each problem as path:line: message.")
-    command("build", "Validate, then load everything into the database in one step (all or nothing).")
-    serve = command("serve", "Build if the database is missing or out of date, then serve the site and API.")
+    command(
+        "build", "Validate, then load everything into the database in one step (all or nothing)."
+    )
+    serve = command(
+        "serve", "Build if the database is missing or out of date, then serve the site and API."
+    )
     serve.add_argument("--host", help="address to listen on (default: KB_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: KB_PORT or 8000)")
     serve.add_argument("--workers", type=int, help="worker processes (default: KB_WORKERS or 1)")
     serve.add_argument("--no-build", action="store_true", help="serve the database as it is")
     export = command("export", "Write the canonical dump of the database.")
-    export.add_argument("--format", choices=["json"], default="json", help="output format (default: json)")
-    export.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of standard output")
+    export.add_argument(
+        "--format", choices=["json"], default="json", help="output format (default: json)"
+    )
+    export.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write here instead of standard output"
+    )
     return parser
 
 
@@ -74,13 +91,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help and on usage errors
         return int(exc.code or 0)
-    overrides = {k: v for k, v in {"protocols_dir": args.protocols, "database_url": args.database_url}.items() if v}
+    overrides = {
+        k: v
+        for k, v in {"protocols_dir": args.protocols, "database_url": args.database_url}.items()
+        if v
+    }
     for name in ("host", "port", "workers"):
         if getattr(args, name, None) is not None:
             overrides[name] = getattr(args, name)
     settings = Settings(**overrides)
     try:
-        handler = {"validate": _validate, "build": _build, "serve": _serve, "export": _export}[args.command]
+        handler = {"validate": _validate, "build": _build, "serve": _serve, "export": _export}[
+            args.command
+        ]
         return handler(settings, args)
     except ValidationFailed as exc:
         for problem in exc.problems:
@@ -97,7 +120,9 @@ def main_entry() -> None:
 
 
 def _validate(settings: Settings, _args: argparse.Namespace) -> int:
-    dataset, problems = load_dataset(settings.protocols_dir, TerminalProgress(sys.stderr)("validating"))
+    dataset, problems = load_dataset(
+        settings.protocols_dir, TerminalProgress(sys.stderr)("validating")
+    )
     if problems:
         raise ValidationFailed(problems)
     c = dataset.counts()
@@ -126,7 +151,9 @@ def _needs_build(settings: Settings) -> bool:
             built = store.build_info(db).version
     except DatabaseUnavailable:
         if not is_sqlite(url):
-            check_connection(engine)  # unreachable stays an error; reachable but empty needs a build
+            check_connection(
+                engine
+            )  # unreachable stays an error; reachable but empty needs a build
         return True
     finally:
         engine.dispose()
@@ -146,7 +173,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             "KB_INDEX_DIR": str(settings.index_dir),
         }
     )
-    print(f"serving {masked(settings.database_url)} at http://{settings.host}:{settings.port}", flush=True)
+    print(
+        f"serving {masked(settings.database_url)} at http://{settings.host}:{settings.port}",
+        flush=True,
+    )
     uvicorn.run(
         "api.app:create_app",
         factory=True,

@@ -80,6 +80,8 @@ def value_from_text(key: CodebookKey, text: str | None) -> Value:
 @dataclass(frozen=True)
 class Codebook:
     keys: dict[str, CodebookKey]
+    invalid: frozenset[str] = frozenset()
+    """Keys named in codebook.yaml but unusable; protocols are not faulted for them."""
 
     def __iter__(self) -> Any:
         return iter(self.keys.values())

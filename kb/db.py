@@ -71,9 +71,7 @@ def check_connection(engine: Engine) -> None:
     if engine.url.get_backend_name() == "sqlite":
         path = sqlite_path(engine.url)
         if not path.exists():
-            raise DatabaseUnavailable(
-                f"no database at {masked(engine.url)}: run `kb build` first"
-            )
+            raise DatabaseUnavailable(f"no database at {masked(engine.url)}: run `kb build` first")
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -32,7 +32,9 @@ def export_data(db: Session) -> dict[str, Any]:
         "counts": info.counts,
         "codebook": [
             models.CodebookKeyPublic.model_validate(row).model_dump(mode="json")
-            for row in db.exec(select(models.CodebookKey).order_by(col(models.CodebookKey.position))).all()
+            for row in db.exec(
+                select(models.CodebookKey).order_by(col(models.CodebookKey.position))
+            ).all()
         ],
         "topics": [t.model_dump(mode="json") for t in store.list_topics(db)],
         "jurisdictions": sorted(

@@ -62,9 +62,7 @@ class Fields:
         allowed = tuple(allowed)
         for key in self.data:
             if key not in allowed:
-                self.problem(
-                    (str(key),), f"unknown field; expected one of: {', '.join(allowed)}"
-                )
+                self.problem((str(key),), f"unknown field; expected one of: {', '.join(allowed)}")
 
     def raw(self, name: str, required: bool) -> Any:
         if name not in self.data or self.data[name] is None:
@@ -142,4 +140,7 @@ class Fields:
         if not isinstance(value, list):
             self.problem((name,), "must be a list (lines starting with `- `)")
             return []
-        return [Fields(self.doc, (*self.path, name, i), item, self.report) for i, item in enumerate(value)]
+        return [
+            Fields(self.doc, (*self.path, name, i), item, self.report)
+            for i, item in enumerate(value)
+        ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from contextlib import suppress
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -92,15 +92,23 @@ def load_dataset(root: Path, progress: Progress | None = None) -> tuple[Dataset,
                 report(1, f"id {record.id!r} must equal the file name {path.stem!r}")
             contexts.append(record)
 
-    protocol_paths = [p for p in content_files(root) if p.suffix == ".md" and p.parent.name != CONTEXT_DIR]
+    protocol_paths = [
+        p for p in content_files(root) if p.suffix == ".md" and p.parent.name != CONTEXT_DIR
+    ]
     protocols: list[ProtocolRecord] = []
+    unreadable: set[str] = set()  # ids of files too broken to read: links to them are not faulted
     for n, path in enumerate(protocol_paths, start=1):
         text = found.read(path, root)
-        if text is not None:
-            record = read_protocol(text, display_path(path), codebook, found.reporter(path))
-            if record is not None:
-                _check_location(record, path, found.reporter(path))
-                protocols.append(record)
+        protocol = (
+            read_protocol(text, display_path(path), codebook, found.reporter(path))
+            if text is not None
+            else None
+        )
+        if protocol is None:
+            unreadable.add(f"{path.parent.name}/{path.stem}")
+        else:
+            _check_location(protocol, path, found.reporter(path))
+            protocols.append(protocol)
         if progress is not None:
             progress(n, len(protocol_paths))
 
@@ -112,7 +120,7 @@ def load_dataset(root: Path, progress: Progress | None = None) -> tuple[Dataset,
         contexts=contexts,
         version=content_version(root),
     )
-    _check_references(dataset, found)
+    _check_references(dataset, found, unreadable)
     return dataset, sorted(found.problems)
 
 
@@ -183,6 +191,7 @@ def _read_jurisdictions(items: list[Fields]) -> list[JurisdictionRecord]:
 
 def _read_codebook(items: list[Fields], topic_ids: set[str]) -> Codebook:
     keys: dict[str, CodebookKey] = {}
+    invalid: set[str] = set()
     for item in items:
         item.check_keys(("key", "type", "topic", "question", "values", "labels", "unit"))
         name, key_type = item.text("key"), item.choice("type", KEY_TYPES)
@@ -200,7 +209,9 @@ def _read_codebook(items: list[Fields], topic_ids: set[str]) -> Codebook:
         if not isinstance(labels, dict):
             item.problem(("labels",), "must be a mapping of value: label")
             labels = {}
-        if name and key_type and topic and question and values is not None:
+        if not (name and key_type and topic and question and values is not None):
+            invalid.add(str(item.data.get("key")))
+        else:
             keys[name] = CodebookKey(
                 key=name,
                 type=key_type,
@@ -210,7 +221,7 @@ def _read_codebook(items: list[Fields], topic_ids: set[str]) -> Codebook:
                 labels={value_text(k) or "null": str(v) for k, v in labels.items()},
                 unit=item.text("unit", required=False),
             )
-    return Codebook(keys)
+    return Codebook(keys, frozenset(invalid))
 
 
 def _codebook_values(item: Fields, key_type: str | None) -> list[Any] | None:
@@ -222,11 +233,17 @@ def _codebook_values(item: Fields, key_type: str | None) -> list[Any] | None:
     if not isinstance(values, list) or len(values) < 2:
         item.problem(("values",), "list the allowed values, most protective first")
         return None
-    if key_type == CHOICE and (values[-1] != NOT_ADDRESSED or not all(isinstance(v, str) for v in values)):
+    if key_type == CHOICE and (
+        values[-1] != NOT_ADDRESSED or not all(isinstance(v, str) for v in values)
+    ):
         item.problem(("values",), f"choice values are words, and the last must be {NOT_ADDRESSED}")
         return None
-    if key_type == BOOLEAN and (sorted(map(str, values)) != ["False", "None", "True"] or values[-1] is not None):
-        item.problem(("values",), "boolean values are true and false in protective order, then null")
+    if key_type == BOOLEAN and (
+        sorted(map(str, values)) != ["False", "None", "True"] or values[-1] is not None
+    ):
+        item.problem(
+            ("values",), "boolean values are true and false in protective order, then null"
+        )
         return None
     return values
 
@@ -242,7 +259,7 @@ def _check_location(record: ProtocolRecord, path: Path, report: Report) -> None:
         )
 
 
-def _check_references(dataset: Dataset, found: _Collector) -> None:
+def _check_references(dataset: Dataset, found: _Collector, unreadable: set[str]) -> None:
     """Checks that need more than one file: ids, links, topics, sources and context records."""
     jurisdictions = {j.id for j in dataset.jurisdictions}
     topics = {t.id for t in dataset.topics}
@@ -251,10 +268,16 @@ def _check_references(dataset: Dataset, found: _Collector) -> None:
     for protocol in dataset.protocols:
         report = _reporter_for(found, protocol.path)
         if protocol.id in by_id:
-            report(protocol.lines["id"], f"protocol id {protocol.id!r} is also used by {by_id[protocol.id].path}")
+            report(
+                protocol.lines["id"],
+                f"protocol id {protocol.id!r} is also used by {by_id[protocol.id].path}",
+            )
         by_id.setdefault(protocol.id, protocol)
         if protocol.jurisdiction and protocol.jurisdiction not in jurisdictions:
-            report(protocol.lines["jurisdiction"], f"unknown jurisdiction {protocol.jurisdiction!r}; add it to jurisdictions.yaml")
+            report(
+                protocol.lines["jurisdiction"],
+                f"unknown jurisdiction {protocol.jurisdiction!r}; add it to jurisdictions.yaml",
+            )
         source_ids = {s.id for s in protocol.sources}
         anchors: set[str] = set()
         for provision in protocol.provisions:
@@ -263,13 +286,21 @@ def _check_references(dataset: Dataset, found: _Collector) -> None:
             anchors.add(provision.anchor)
             for topic in provision.topics:
                 if topic not in topics:
-                    report(provision.line, f"unknown topic {topic!r}; topics are listed in protocols/topics.yaml")
+                    report(
+                        provision.line,
+                        f"unknown topic {topic!r}; topics are listed in protocols/topics.yaml",
+                    )
             for source in provision.sources:
                 if source not in source_ids:
-                    report(provision.line, f"unknown source {source!r}; give it as `id:` under sources")
+                    report(
+                        provision.line, f"unknown source {source!r}; give it as `id:` under sources"
+                    )
             for context in provision.context:
                 if context not in contexts:
-                    report(provision.line, f"unknown background record {context!r}; see protocols/context/")
+                    report(
+                        provision.line,
+                        f"unknown background record {context!r}; see protocols/context/",
+                    )
     for protocol in dataset.protocols:
         report = _reporter_for(found, protocol.path)
         for field, links, back in (
@@ -278,10 +309,15 @@ def _check_references(dataset: Dataset, found: _Collector) -> None:
         ):
             for other_id in links:
                 other = by_id.get(other_id)
-                if other is None:
+                if other is None and other_id not in unreadable:
                     report(protocol.lines[field], f"{field} {other_id!r} is not a protocol id")
-                elif protocol.id not in (other.successors if back == "successor" else other.predecessors):
-                    report(protocol.lines[field], f"{field} {other_id!r} does not list {protocol.id!r} as its {back}")
+                elif other is not None and protocol.id not in (
+                    other.successors if back == "successor" else other.predecessors
+                ):
+                    report(
+                        protocol.lines[field],
+                        f"{field} {other_id!r} does not list {protocol.id!r} as its {back}",
+                    )
 
 
 def _reporter_for(found: _Collector, shown_path: str) -> Report:

@@ -132,7 +132,9 @@ class ProvisionBase(SQLModel):
     heading: str
     cite: str
     summary: str = Field(sa_column=Column(Text, nullable=False))
-    key_terms: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    key_terms: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     confidence: str | None = None
 
 
@@ -145,18 +147,21 @@ class ProvisionTopic(SQLModel, table=True):
     __tablename__ = "provision_topic"
     provision_id: str = Field(foreign_key="provision.id", primary_key=True)
     topic_id: str = Field(foreign_key="topic.id", primary_key=True, index=True)
+    position: int
 
 
 class ProvisionSource(SQLModel, table=True):
     __tablename__ = "provision_source"
     provision_id: str = Field(foreign_key="provision.id", primary_key=True)
     source_id: str = Field(foreign_key="source.id", primary_key=True)
+    position: int
 
 
 class ProvisionContext(SQLModel, table=True):
     __tablename__ = "provision_context"
     provision_id: str = Field(foreign_key="provision.id", primary_key=True)
     context_id: str = Field(foreign_key="context_record.id", primary_key=True, index=True)
+    position: int
 
 
 # --- Coded answers --------------------------------------------------------------------------
@@ -253,4 +258,3 @@ class ProtocolPublic(ProtocolSummary):
     sources: list[SourcePublic] = []
     coding: list[CodedAnswerPublic] = []
     provisions: list[ProvisionPublic] = []
-

@@ -58,7 +58,9 @@ def split_front_matter(text: str, report: Report) -> SourceFile | None:
     for line, key in doc.duplicate_keys:
         report(line, f"field {key!r} is given twice")
     body_line = end + 2
-    return SourceFile(doc, Fields(doc, (), doc.data, report), "\n".join(lines[end + 1 :]), body_line)
+    return SourceFile(
+        doc, Fields(doc, (), doc.data, report), "\n".join(lines[end + 1 :]), body_line
+    )
 
 
 def read_sources(front: Fields) -> list[SourceRecord]:
@@ -100,7 +102,9 @@ def read_verified(front: Fields) -> tuple[str, str, str | None]:
     )
 
 
-def read_protocol(text: str, path: str, codebook: Codebook | None, report: Report) -> ProtocolRecord | None:
+def read_protocol(
+    text: str, path: str, codebook: Codebook | None, report: Report
+) -> ProtocolRecord | None:
     source = split_front_matter(text, report)
     if source is None:
         return None
@@ -118,7 +122,9 @@ def read_protocol(text: str, path: str, codebook: Codebook | None, report: Repor
         predecessors=front.ids("predecessor"),
         successors=front.ids("successor"),
         sources=read_sources(front),
-        lines={name: front.line(name) for name in ("id", "jurisdiction", "predecessor", "successor")},
+        lines={
+            name: front.line(name) for name in ("id", "jurisdiction", "predecessor", "successor")
+        },
     )
     dates = front.sub("dates")
     if dates is not None:
@@ -128,7 +134,9 @@ def read_protocol(text: str, path: str, codebook: Codebook | None, report: Repor
             if value:
                 record.dates[key] = value
     if record.status in STATUS_NEEDS_DATE and record.status not in record.dates and front.ok:
-        front.problem(("status",), f"status {record.status!r} needs the date `dates.{record.status}`")
+        front.problem(
+            ("status",), f"status {record.status!r} needs the date `dates.{record.status}`"
+        )
     record.verified_on, record.confidence, record.verified_note = read_verified(front)
     body = parse_body(source.body, source.body_line, report)
     record.overview, record.provisions = body.overview, body.provisions
@@ -142,9 +150,13 @@ def _read_coding(front: Fields, codebook: Codebook, record: ProtocolRecord) -> N
     if coding is None:
         return
     anchors = {p.anchor for p in record.provisions}
-    for key, value in coding.data.items():
+    for key in coding.data:
+        if key in codebook.invalid:
+            continue
         if key not in codebook:
-            coding.problem((str(key),), "unknown codebook key; keys are listed in protocols/codebook.yaml")
+            coding.problem(
+                (str(key),), "unknown codebook key; keys are listed in protocols/codebook.yaml"
+            )
             continue
         entry = coding.sub(key)
         if entry is None:
@@ -152,16 +164,23 @@ def _read_coding(front: Fields, codebook: Codebook, record: ProtocolRecord) -> N
         entry.check_keys(ANSWER_FIELDS)
         spec = codebook[key]
         if "value" not in entry.data:
-            entry.problem((), "needs a `value` (write not_addressed or null when the protocol is silent)")
+            entry.problem(
+                (), "needs a `value` (write not_addressed or null when the protocol is silent)"
+            )
             continue
         answer_value = entry.data["value"]
         if not spec.allows(answer_value):
-            entry.problem(("value",), f"value {answer_value!r} is not allowed; allowed: {spec.describe_allowed()}")
+            entry.problem(
+                ("value",),
+                f"value {answer_value!r} is not allowed; allowed: {spec.describe_allowed()}",
+            )
             continue
         cited = entry.ids("provisions")
         for i, anchor in enumerate(cited):
             if anchor not in anchors:
-                entry.problem(("provisions", i), f"no provision with anchor {anchor!r} in this file")
+                entry.problem(
+                    ("provisions", i), f"no provision with anchor {anchor!r} in this file"
+                )
         if not cited and not spec.is_unaddressed(answer_value):
             entry.problem(("provisions",), "cite at least one provision that supports this answer")
         record.coding[key] = CodedAnswerRecord(
@@ -175,7 +194,10 @@ def _read_coding(front: Fields, codebook: Codebook, record: ProtocolRecord) -> N
     if coding.ok:
         for spec in codebook:
             if spec.key not in coding.data:
-                coding.problem((), f"no answer for codebook key {spec.key!r} (write not_addressed or null if the protocol is silent)")
+                coding.problem(
+                    (),
+                    f"no answer for codebook key {spec.key!r} (write not_addressed or null if the protocol is silent)",
+                )
 
 
 def read_context(text: str, path: str, report: Report) -> ContextRecord | None:
@@ -186,7 +208,10 @@ def read_context(text: str, path: str, report: Report) -> ContextRecord | None:
     front.check_keys(CONTEXT_FIELDS)
     body = parse_body(source.body, source.body_line, report)
     if body.provisions:
-        report(body.provisions[0].line, "background records have no `##` sections; write plain paragraphs")
+        report(
+            body.provisions[0].line,
+            "background records have no `##` sections; write plain paragraphs",
+        )
     if not body.overview:
         report(source.body_line, "the background record needs a summary below the front matter")
     record = ContextRecord(

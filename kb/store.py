@@ -26,7 +26,9 @@ def build_info(db: Session) -> models.BuildInfoPublic:
         info = db.get(models.BuildInfo, 1)
     except (OperationalError, ProgrammingError) as exc:
         url = masked(db.get_bind().engine.url)
-        raise DatabaseUnavailable(f"database {url} holds no protocol-kb build: run `kb build`") from exc
+        raise DatabaseUnavailable(
+            f"database {url} holds no protocol-kb build: run `kb build`"
+        ) from exc
     if info is None:
         url = masked(db.get_bind().engine.url)
         raise DatabaseUnavailable(f"database {url} holds no protocol-kb build: run `kb build`")
@@ -84,7 +86,10 @@ def count_rows(db: Session) -> dict[str, int]:
         "coded_answers": models.CodedAnswer,
         "context_records": models.ContextRecord,
     }
-    return {name: db.exec(select(func.count()).select_from(model)).one() for name, model in counted.items()}
+    return {
+        name: db.exec(select(func.count()).select_from(model)).one()
+        for name, model in counted.items()
+    }
 
 
 def get_protocols(db: Session, ids: list[str] | None = None) -> list[models.ProtocolPublic]:
@@ -97,19 +102,27 @@ def get_protocols(db: Session, ids: list[str] | None = None) -> list[models.Prot
     book = codebook(db)
     links = db.exec(select(models.ProtocolLink)).all()
     sources = _grouped(
-        db.exec(select(models.Source).order_by(col(models.Source.owner_id), col(models.Source.position))).all(),
+        db.exec(
+            select(models.Source).order_by(col(models.Source.owner_id), col(models.Source.position))
+        ).all(),
         lambda s: s.owner_id,
     )
     provisions = _grouped(
-        db.exec(select(models.Provision).order_by(col(models.Provision.protocol_id), col(models.Provision.position))).all(),
+        db.exec(
+            select(models.Provision).order_by(
+                col(models.Provision.protocol_id), col(models.Provision.position)
+            )
+        ).all(),
         lambda v: v.protocol_id,
     )
-    topics = _pairs(db, models.ProvisionTopic.provision_id, models.ProvisionTopic.topic_id)
-    context = _pairs(db, models.ProvisionContext.provision_id, models.ProvisionContext.context_id)
-    provision_sources = _pairs(db, models.ProvisionSource.provision_id, models.ProvisionSource.source_id)
+    topics = _pairs(db, models.ProvisionTopic)
+    context = _pairs(db, models.ProvisionContext)
+    provision_sources = _pairs(db, models.ProvisionSource)
     answers = _grouped(db.exec(select(models.CodedAnswer)).all(), lambda a: a.protocol_id)
     supports = defaultdict(list)
-    for row in db.exec(select(models.CodedAnswerProvision).order_by(col(models.CodedAnswerProvision.provision_id))).all():
+    for row in db.exec(
+        select(models.CodedAnswerProvision).order_by(col(models.CodedAnswerProvision.provision_id))
+    ).all():
         supports[(row.protocol_id, row.key)].append(row.provision_id)
     order = list(book.keys)
     result = []
@@ -118,16 +131,24 @@ def get_protocols(db: Session, ids: list[str] | None = None) -> list[models.Prot
             models.ProtocolPublic.model_validate(
                 summaries[pid],
                 update={
-                    "predecessors": sorted(link.predecessor_id for link in links if link.successor_id == pid),
-                    "successors": sorted(link.successor_id for link in links if link.predecessor_id == pid),
-                    "sources": [models.SourcePublic.model_validate(s) for s in sources.get(pid, [])],
+                    "predecessors": sorted(
+                        link.predecessor_id for link in links if link.successor_id == pid
+                    ),
+                    "successors": sorted(
+                        link.successor_id for link in links if link.predecessor_id == pid
+                    ),
+                    "sources": [
+                        models.SourcePublic.model_validate(s) for s in sources.get(pid, [])
+                    ],
                     "provisions": [
                         models.ProvisionPublic.model_validate(
                             v,
                             update={
                                 "topics": topics.get(v.id, []),
                                 "context": context.get(v.id, []),
-                                "sources": [s.split("#", 1)[1] for s in provision_sources.get(v.id, [])],
+                                "sources": [
+                                    s.split("#", 1)[1] for s in provision_sources.get(v.id, [])
+                                ],
                             },
                         )
                         for v in provisions.get(pid, [])
@@ -142,7 +163,9 @@ def get_protocols(db: Session, ids: list[str] | None = None) -> list[models.Prot
     return result
 
 
-def _answer(spec: CodebookKey, row: models.CodedAnswer, provisions: list[str]) -> models.CodedAnswerPublic:
+def _answer(
+    spec: CodebookKey, row: models.CodedAnswer, provisions: list[str]
+) -> models.CodedAnswerPublic:
     value = value_from_text(spec, row.value)
     return models.CodedAnswerPublic(
         key=row.key,
@@ -164,8 +187,12 @@ def _grouped(rows: Iterable[T], key: Callable[[T], str]) -> dict[str, list[T]]:
     return grouped
 
 
-def _pairs(db: Session, left: Any, right: Any) -> dict[str, list[str]]:
+def _pairs(db: Session, link: Any) -> dict[str, list[str]]:
+    """provision id -> the other ids of a link table, in the order written in the file."""
+    other = next(c for c in link.__table__.columns if c.primary_key and c.name != "provision_id")
     pairs: dict[str, list[str]] = defaultdict(list)
-    for a, b in db.exec(select(left, right).order_by(left, right)).all():
-        pairs[a].append(b)
+    for provision_id, other_id in db.exec(
+        select(link.provision_id, other).order_by(link.provision_id, link.position)
+    ).all():
+        pairs[provision_id].append(other_id)
     return pairs

@@ -18,7 +18,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, db: DB) -> HTMLResponse:
     protocols = store.list_protocols(db)
-    by_jurisdiction = {j.id: [p for p in protocols if p.jurisdiction_id == j.id] for j in store.list_jurisdictions(db)}
+    by_jurisdiction = {
+        j.id: [p for p in protocols if p.jurisdiction_id == j.id]
+        for j in store.list_jurisdictions(db)
+    }
     return templates.TemplateResponse(
         request,
         "index.html",

@@ -1,0 +1,68 @@
+"""The `kb` command line through main([...]): help, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kb.cli import main
+
+COMMANDS = ["validate", "build", "serve", "export"]
+
+
+@pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: kb")
+    if not command:
+        for name in COMMANDS:
+            assert name in out
+
+
+def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["frobnicate"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_unreachable_database_is_one_line_naming_the_masked_url(
+    content: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "postgresql://kb:s3cret@127.0.0.1:1/nowhere"
+    assert main(["build", "--protocols", str(content), "--database-url", url]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(
+        "kb: cannot connect to database postgresql+psycopg://kb:***@127.0.0.1:1/nowhere"
+    )
+    assert "s3cret" not in err
+    assert "Traceback" not in err
+
+
+def test_export_of_a_database_never_built_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'none.sqlite3'}"
+    assert main(["export", "--database-url", url]) == 2
+    assert "run `kb build` first" in capsys.readouterr().err
+    assert not (tmp_path / "none.sqlite3").exists()
+
+
+def test_a_url_that_is_not_a_database_is_refused(
+    content: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["build", "--protocols", str(content), "--database-url", "mysql://x@y/z"]) == 1
+    assert "unsupported database 'mysql'" in capsys.readouterr().err
+
+
+def test_export_writes_json_to_a_file(content: Path, database_url: str, tmp_path: Path) -> None:
+    assert main(["build", "--protocols", str(content), "--database-url", database_url]) == 0
+    target = tmp_path / "export.json"
+    assert main(["export", "--database-url", database_url, "--output", str(target)]) == 0
+    data = json.loads(target.read_text())
+    assert [p["id"] for p in data["protocols"]] == [
+        "us-xx-example-county/ordinance-2010-3",
+        "us-xx-example-county/ordinance-2012-9",
+    ]

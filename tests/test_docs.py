@@ -1,0 +1,34 @@
+"""The docs stay true to the code: settings, quick start."""
+
+from __future__ import annotations
+
+import re
+
+from kb.settings import Settings
+from tests.conftest import ROOT
+
+
+def quick_start_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```(?:sh|bash|console)?\n(.*?)```", section, re.S)
+    return [
+        line.strip()
+        for block in blocks
+        for line in block.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+
+def test_quick_start_is_two_commands_and_ci_runs_the_test_command() -> None:
+    commands = quick_start_commands()
+    assert commands == ["make serve", "make test"]
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_setting_is_documented() -> None:
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+    for name in Settings.model_fields:
+        assert f"`KB_{name.upper()}`" in doc, (
+            f"docs/configuration.md does not list KB_{name.upper()}"
+        )

@@ -1,0 +1,124 @@
+"""Real server processes on loopback: `kb serve`, the README's `make serve`, and a failed build
+that must leave the previous database serving. Every request loop is bounded and stops by itself."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kb.cli import main
+from tests.conftest import ROOT
+
+KB = str(Path(sys.executable).parent / "kb")
+STARTUP_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], cwd: Path = ROOT) -> Iterator[str]:
+    """Start a server process group, wait for /healthz, yield its base URL, then stop it."""
+    port = env["KB_PORT"]
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise AssertionError(f"server exited with {process.returncode}:\n{output}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("server did not answer /healthz in time")
+            time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+def health(base: str) -> dict[str, Any]:
+    response = httpx.get(f"{base}/healthz", timeout=5)
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_kb_serve_builds_when_there_is_no_database(content: Path, tmp_path: Path) -> None:
+    database = tmp_path / "var" / "kb.sqlite3"
+    env = {
+        "KB_PORT": str(free_port()),
+        "KB_DATABASE_URL": f"sqlite:///{database}",
+        "KB_PROTOCOLS_DIR": str(content),
+    }
+    with server([KB, "serve"], env) as base:
+        assert health(base)["counts"]["protocols"] == 2
+        page = httpx.get(base + "/", timeout=5)
+        assert "Detainer Limits Ordinance" in page.text
+    assert database.exists()
+
+
+def test_a_failed_build_leaves_the_old_database_serving(content: Path, database_url: str) -> None:
+    assert main(["build", "--protocols", str(content), "--database-url", database_url]) == 0
+    env = {
+        "KB_PORT": str(free_port()),
+        "KB_DATABASE_URL": database_url,
+        "KB_PROTOCOLS_DIR": str(content),
+    }
+    with server([KB, "serve", "--no-build"], env) as base:
+        before = health(base)
+        path = content / "us-xx-example-county" / "ordinance-2012-9.md"
+        good = path.read_text()
+
+        path.write_text(good.replace("status: in_force", "status: in-force"))
+        assert main(["build", "--protocols", str(content), "--database-url", database_url]) == 1
+        assert health(base) == before
+
+        # A good build afterwards is picked up by the running server without a restart.
+        path.write_text(good.replace("## Notice {#sec-3", "## Notice given {#sec-3"))
+        assert main(["build", "--protocols", str(content), "--database-url", database_url]) == 0
+        after = health(base)
+        assert after["version"] != before["version"]
+        assert after["counts"] == before["counts"]
+
+
+def test_readme_quick_start_serves_the_knowledge_base(tmp_path: Path) -> None:
+    """The README's first command, as a new user runs it (with a private port and database)."""
+    from tests.test_docs import quick_start_commands
+
+    serve_command = quick_start_commands()[0]
+    env = {"KB_PORT": str(free_port()), "KB_DATABASE_URL": f"sqlite:///{tmp_path / 'kb.sqlite3'}"}
+    with server(["sh", "-c", serve_command], env) as base:
+        counts = health(base)["counts"]
+        assert counts["protocols"] >= 1
+        assert counts["jurisdictions"] >= 1
