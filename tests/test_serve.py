@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from kb.cli import main
 from tests.conftest import ROOT
@@ -50,9 +50,9 @@ def server(command: list[str], env: dict[str, str], cwd: Path = ROOT) -> Iterato
                 output = process.stdout.read().decode() if process.stdout else ""
                 raise AssertionError(f"server exited with {process.returncode}:\n{output}")
             try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                if httpx2.get(f"{base}/healthz", timeout=2).status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 pass
             if time.monotonic() > deadline:
                 raise AssertionError("server did not answer /healthz in time")
@@ -68,7 +68,7 @@ def server(command: list[str], env: dict[str, str], cwd: Path = ROOT) -> Iterato
 
 
 def health(base: str) -> dict[str, Any]:
-    response = httpx.get(f"{base}/healthz", timeout=5)
+    response = httpx2.get(f"{base}/healthz", timeout=5)
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
     return body
@@ -83,7 +83,7 @@ def test_kb_serve_builds_when_there_is_no_database(content: Path, tmp_path: Path
     }
     with server([KB, "serve"], env) as base:
         assert health(base)["counts"]["protocols"] == 2
-        page = httpx.get(base + "/", timeout=5)
+        page = httpx2.get(base + "/", timeout=5)
         assert "Detainer Limits Ordinance" in page.text
     assert database.exists()
 
