@@ -22,7 +22,7 @@ def test_whoosh_imports_and_compiles_without_warnings() -> None:
     assert int(result.stdout) > 50
 
 
-def test_the_whoosh_import_name_comes_from_whoosh_reloaded() -> None:
+def test_the_whoosh_import_name_comes_from_whoosh3_alone() -> None:
     from importlib.metadata import packages_distributions
 
-    assert packages_distributions()["whoosh"] == ["Whoosh-Reloaded"]
+    assert packages_distributions()["whoosh"] == ["whoosh3"]
