@@ -66,3 +66,37 @@ def test_export_writes_json_to_a_file(content: Path, database_url: str, tmp_path
         "us-xx-example-county/ordinance-2010-3",
         "us-xx-example-county/ordinance-2012-9",
     ]
+
+
+def test_serve_against_an_unreachable_database_exits_2(
+    content: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "postgresql://kb:s3cret@127.0.0.1:1/nowhere"
+    assert main(["serve", "--protocols", str(content), "--database-url", url]) == 2
+    err = capsys.readouterr().err
+    assert "kb:***@127.0.0.1:1/nowhere" in err and "s3cret" not in err
+
+
+def test_build_shows_progress_on_a_terminal(content: Path, tmp_path: Path) -> None:
+    import io
+
+    from kb.build import build
+    from kb.cli import TerminalProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    build(content, f"sqlite:///{tmp_path / 'kb.sqlite3'}", TerminalProgress(screen))
+    shown = screen.getvalue()
+    assert "\r  validating 2/2\n" in shown
+    assert "\r  loading " in shown
+
+
+def test_no_progress_is_drawn_when_not_on_a_terminal() -> None:
+    import io
+
+    from kb.cli import TerminalProgress
+
+    assert TerminalProgress(io.StringIO())("validating") is None

@@ -17,7 +17,9 @@ print(len(list(root.rglob("*.py"))))
 
 
 def test_whoosh_imports_and_compiles_without_warnings() -> None:
-    result = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) > 50
 

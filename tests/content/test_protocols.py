@@ -1,0 +1,65 @@
+"""The real content in protocols/: valid, complete, cited and linked both ways."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.loader import load_dataset
+from kb.records import Dataset
+from tests.conftest import PROTOCOLS
+
+
+@pytest.fixture(scope="module")
+def dataset() -> Dataset:
+    loaded, problems = load_dataset(PROTOCOLS)
+    assert [str(p) for p in problems] == []
+    return loaded
+
+
+def test_cook_county_ordinance_is_present(dataset: Dataset) -> None:
+    ids = {p.id for p in dataset.protocols}
+    assert "us-il-cook-county/ordinance-11-o-73" in ids
+
+
+def test_every_protocol_answers_every_codebook_key(dataset: Dataset) -> None:
+    keys = set(dataset.codebook.keys)
+    for protocol in dataset.protocols:
+        assert set(protocol.coding) == keys, protocol.id
+
+
+def test_every_coded_answer_cites_existing_provisions(dataset: Dataset) -> None:
+    for protocol in dataset.protocols:
+        anchors = {v.anchor for v in protocol.provisions}
+        for key, answer in protocol.coding.items():
+            spec = dataset.codebook[key]
+            assert set(answer.provisions) <= anchors, (protocol.id, key)
+            if not spec.is_unaddressed(answer.value):
+                assert answer.provisions, (protocol.id, key)
+
+
+def test_every_protocol_has_a_source_a_verified_date_and_a_summary_per_provision(
+    dataset: Dataset,
+) -> None:
+    for protocol in dataset.protocols:
+        assert protocol.sources, protocol.id
+        assert protocol.verified_on, protocol.id
+        assert protocol.provisions, protocol.id
+        for provision in protocol.provisions:
+            assert provision.summary.strip(), provision.anchor
+            sources = set(protocol.provision_sources(provision))
+            assert sources and sources <= {s.id for s in protocol.sources}
+
+
+def test_predecessor_and_successor_links_are_symmetric(dataset: Dataset) -> None:
+    by_id = {p.id: p for p in dataset.protocols}
+    for protocol in dataset.protocols:
+        for successor in protocol.successors:
+            assert protocol.id in by_id[successor].predecessors
+        for predecessor in protocol.predecessors:
+            assert protocol.id in by_id[predecessor].successors
+
+
+def test_status_words_are_backed_by_dates(dataset: Dataset) -> None:
+    for protocol in dataset.protocols:
+        if protocol.status in ("vetoed", "superseded", "repealed", "struck_down"):
+            assert protocol.status in protocol.dates, protocol.id
