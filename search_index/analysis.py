@@ -1,0 +1,88 @@
+"""Text analysis for legal prose: cites such as 287(g), § 7282.5, 48-hour and I-247 stay whole."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh.analysis import (
+    STOP_WORDS,
+    Filter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+
+# Order matters: the first alternative that matches wins at each position.
+TOKEN_PATTERN = re.compile(
+    r"""
+      \d+(?:[.-]\d+)*(?:\([a-z0-9]{1,4}\))+   # 287(g), 7282.5(a)(1), 24-211.07(b)
+    | [a-z]{1,3}-\d+[a-z]?                      # i-247, i-247d, ab-4
+    | \d+(?:[.-]\d+)+[a-z]?                     # 7282.5, 287.7, 24-211.07, 11-73
+    | \d+(?:-[a-z0-9]+)+                        # 48-hour, 10-year, 11-o-73
+    | [^\W_]+(?:'[^\W_]+)?                      # words (with an apostrophe inside)
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+# "not", "no" and "may" carry meaning in legal text ("may not hold").
+LEGAL_STOP_WORDS = frozenset(STOP_WORDS) - {"not", "no", "may", "us"}
+_COMPOUND = re.compile(r"[^a-z0-9]+")
+_PAREN = re.compile(r"\(")
+
+
+def compound_forms(text: str) -> list[str]:
+    """Other forms under which a cite is found: its prefixes at each `(` (`7282.5(a)(1)` ->
+    `7282.5`, `7282.5(a)`), a form without a trailing letter (`i-247d` -> `i-247`), the squashed
+    form (`287g`) and the parts (`287`, `g`)."""
+    forms = [text[: m.start()] for m in _PAREN.finditer(text)]
+    forms += [text[:-1]] if re.fullmatch(r"[a-z]{1,3}-\d+[a-z]", text) else []
+    parts = [p for p in _COMPOUND.split(text) if p]
+    if len(parts) > 1:
+        forms += ["".join(parts), *parts]
+    return [f for f in dict.fromkeys(forms) if f and f != text]
+
+
+class CompoundParts(Filter):  # type: ignore[misc]
+    """At index time, also index the other forms of a cite at the same position (see
+    compound_forms). Queries keep the token whole, so a cite typed as written matches."""
+
+    def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
+        for token in tokens:
+            yield token
+            if token.mode == "query":
+                continue
+            original = token.text
+            if _COMPOUND.search(original):
+                for form in compound_forms(original):
+                    token.text = form
+                    yield token
+                token.text = original
+
+
+class KeepCompounds(Filter):  # type: ignore[misc]
+    """Apply the wrapped stemmer only to plain words, never to cites."""
+
+    def __init__(self, inner: Filter) -> None:
+        self.inner = inner
+
+    def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
+        for token in tokens:
+            if _COMPOUND.search(token.text) or token.text.isdigit():
+                yield token
+            else:
+                yield from self.inner([token])
+
+
+def legal_analyzer(stem: bool = True) -> Any:
+    """Tokenize, lowercase, drop stop words, stem plain words, index the parts of cites."""
+    chain = (
+        RegexTokenizer(TOKEN_PATTERN)
+        | LowercaseFilter()
+        | StopFilter(stoplist=LEGAL_STOP_WORDS, minsize=1)
+    )
+    if stem:
+        chain = chain | KeepCompounds(StemFilter())
+    return chain | CompoundParts()
