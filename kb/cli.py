@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import html
+import json
 import os
 import sys
 import time
@@ -17,6 +20,9 @@ from kb.errors import DatabaseUnavailable, KBError, ValidationFailed
 from kb.export import export_json
 from kb.loader import Progress, content_version, load_dataset
 from kb.settings import Settings
+from search_index.build import VERSION_FILE, IndexReport, build_index
+from search_index.generations import current_generation
+from search_index.search import SearchIndex
 
 
 class TerminalProgress:
@@ -63,12 +69,38 @@ def _parser() -> argparse.ArgumentParser:
             metavar="URL",
             help="database (default: KB_DATABASE_URL or sqlite:///./var/kb.sqlite3)",
         )
+        sub.add_argument(
+            "--index-dir",
+            type=Path,
+            metavar="DIR",
+            help="search index folder (default: KB_INDEX_DIR or ./var/index)",
+        )
         return sub
 
     command("validate", "Check every protocol file; print each problem as path:line: message.")
-    command(
-        "build", "Validate, then load everything into the database in one step (all or nothing)."
+    build_cmd = command(
+        "build",
+        "Validate, load everything into the database (all or nothing), then rebuild the search index.",
     )
+    build_cmd.add_argument(
+        "--no-index", action="store_true", help="leave the search index as it is"
+    )
+    command("index", "Rebuild the search index from the database and switch to it atomically.")
+    search = command(
+        "search", "Search provisions and background records (query language: docs/search.md)."
+    )
+    search.add_argument("query", nargs="+", help='words, "phrases", field:value filters, fuzzy~')
+    search.add_argument(
+        "--jurisdiction", action="append", default=[], help="only this jurisdiction id (repeatable)"
+    )
+    search.add_argument(
+        "--topic", action="append", default=[], help="only this topic id (repeatable)"
+    )
+    search.add_argument("--facets", action="store_true", help="also print facet counts")
+    search.add_argument("--sort", choices=["relevance", "date"], default="relevance")
+    search.add_argument("--page", type=int, default=1)
+    search.add_argument("--per-page", type=int, default=10)
+    search.add_argument("--format", choices=["table", "json"], default="table")
     serve = command(
         "serve", "Build if the database is missing or out of date, then serve the site and API."
     )
@@ -93,7 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     overrides = {
         k: v
-        for k, v in {"protocols_dir": args.protocols, "database_url": args.database_url}.items()
+        for k, v in {
+            "protocols_dir": args.protocols,
+            "database_url": args.database_url,
+            "index_dir": args.index_dir,
+        }.items()
         if v
     }
     for name in ("host", "port", "workers"):
@@ -101,9 +137,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides[name] = getattr(args, name)
     settings = Settings(**overrides)
     try:
-        handler = {"validate": _validate, "build": _build, "serve": _serve, "export": _export}[
-            args.command
-        ]
+        handler = {
+            "validate": _validate,
+            "build": _build,
+            "index": _index,
+            "search": _search,
+            "serve": _serve,
+            "export": _export,
+        }[args.command]
         return handler(settings, args)
     except ValidationFailed as exc:
         for problem in exc.problems:
@@ -133,10 +174,63 @@ def _validate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _build(settings: Settings, _args: argparse.Namespace) -> int:
-    report = build(settings.protocols_dir, settings.database_url, TerminalProgress(sys.stderr))
-    print(report.summary())
+def _build(settings: Settings, args: argparse.Namespace) -> int:
+    progress = TerminalProgress(sys.stderr)
+    report = build(settings.protocols_dir, settings.database_url, progress)
+    line = report.summary()
+    if not getattr(args, "no_index", False):
+        line += "; " + _build_index(settings, progress).summary()
+    print(line)
     return 0
+
+
+def _build_index(settings: Settings, progress: TerminalProgress) -> IndexReport:
+    engine = make_engine(settings.database_url)
+    try:
+        return build_index(engine, settings.index_dir, progress("indexing"))
+    finally:
+        engine.dispose()
+
+
+def _index(settings: Settings, _args: argparse.Namespace) -> int:
+    print(_build_index(settings, TerminalProgress(sys.stderr)).summary())
+    return 0
+
+
+def _search(settings: Settings, args: argparse.Namespace) -> int:
+    text = " ".join(args.query)
+    text += "".join(f" jurisdiction:{j}" for j in args.jurisdiction)
+    text += "".join(f" topic:{t}" for t in args.topic)
+    result = SearchIndex(settings.index_dir).search(
+        text,
+        page=args.page,
+        per_page=args.per_page,
+        sort=args.sort,
+        with_facets=args.facets or args.format == "json",
+    )
+    if args.format == "json":
+        print(json.dumps(dataclasses.asdict(result), indent=2, ensure_ascii=False))
+        return 0
+    print(
+        f"{result.total} result(s) for {text!r}"
+        + (f" (page {result.page})" if result.page > 1 else "")
+    )
+    if result.suggestion:
+        print(f"did you mean: {result.suggestion}")
+    for n, hit in enumerate(result.hits, start=(result.page - 1) * result.per_page + 1):
+        where = f"{hit.jurisdiction_name}, {hit.title}" if hit.kind == "provision" else "background"
+        print(f"{n:>3}. {hit.heading}  [{hit.cite}]  ({where})")
+        print(f"     {hit.id}")
+        print(f"     {_plain(hit.highlight)}")
+    if args.facets:
+        for name, counts in result.facets.items():
+            print(f"{name}: " + ", ".join(f"{value} ({count})" for value, count in counts))
+    return 0
+
+
+def _plain(snippet: str) -> str:
+    """Highlight markup for a terminal: matches in [brackets], entities decoded."""
+    return html.unescape(snippet.replace("<mark>", "[").replace("</mark>", "]"))
 
 
 def _needs_build(settings: Settings) -> bool:
@@ -146,25 +240,39 @@ def _needs_build(settings: Settings) -> bool:
         return True
     engine = make_engine(url)
     try:
-        check_connection(engine)
-        with store.session(engine) as db:
-            built = store.build_info(db).version
-    except DatabaseUnavailable:
-        if not is_sqlite(url):
-            check_connection(
-                engine
-            )  # unreachable stays an error; reachable but empty needs a build
-        return True
+        check_connection(engine)  # an unreachable database stays an error
     finally:
         engine.dispose()
+    try:
+        built = _database_version(settings)
+    except DatabaseUnavailable:  # reachable, but holds no build yet
+        return True
     return built != content_version(settings.protocols_dir)
+
+
+def _database_version(settings: Settings) -> str:
+    engine = make_engine(settings.database_url)
+    try:
+        with store.session(engine) as db:
+            return store.build_info(db).version
+    finally:
+        engine.dispose()
+
+
+def _index_version(settings: Settings) -> str | None:
+    generation = current_generation(settings.index_dir)
+    version_file = generation / VERSION_FILE if generation else None
+    return version_file.read_text() if version_file and version_file.exists() else None
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    if not args.no_build and _needs_build(settings):
-        _build(settings, args)
+    if not args.no_build:
+        if _needs_build(settings):
+            _build(settings, args)
+        elif _index_version(settings) != _database_version(settings):
+            _index(settings, args)
     # Worker processes read their settings from the environment.
     os.environ.update(
         {

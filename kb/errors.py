@@ -54,6 +54,20 @@ class NotFound(KBError):
     title = "Not found"
 
 
+class QuerySyntaxError(KBError):
+    """A search query that cannot be read; the message says what to change."""
+
+    title = "Bad search query"
+
+
+class IndexUnavailable(KBError):
+    """There is no search index yet (or it cannot be opened)."""
+
+    http_status = 503
+    exit_code = 2
+    title = "Search index unavailable"
+
+
 class DatabaseUnavailable(KBError):
     """The database named by the settings cannot be reached or is not built yet."""
 

@@ -77,6 +77,11 @@ def list_protocols(db: Session, jurisdiction: str | None = None) -> list[models.
     ]
 
 
+def list_context(db: Session) -> list[models.ContextRecordBase]:
+    rows = db.exec(select(models.ContextRecord).order_by(col(models.ContextRecord.date))).all()
+    return [models.ContextRecordBase.model_validate(row) for row in rows]
+
+
 def count_rows(db: Session) -> dict[str, int]:
     """Live row counts, as a health check reads them."""
     counted = {

@@ -31,6 +31,13 @@ def copy_content(destination: Path) -> Path:
     return destination
 
 
+@pytest.fixture(autouse=True)
+def private_index_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every server it starts) writes its search index under its own tmp_path."""
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "index"))
+    return tmp_path / "index"
+
+
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
     return copy_content(tmp_path / "protocols")

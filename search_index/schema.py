@@ -1,0 +1,110 @@
+"""The index schema and the documents built from the store: one per provision and background record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlmodel import Session
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from kb import store
+from kb.codebook import value_text
+from search_index.analysis import legal_analyzer
+
+FACETS = ("jurisdiction", "topic", "status", "level", "year")
+
+
+def make_schema() -> Schema:
+    words = legal_analyzer(stem=True)
+    cites = legal_analyzer(stem=False)
+    return Schema(
+        id=ID(stored=True, unique=True),
+        kind=ID(stored=True),
+        protocol_id=ID(stored=True),
+        jurisdiction=ID(stored=True),
+        jurisdiction_name=TEXT(stored=True, analyzer=words),
+        level=ID(stored=True),
+        state=ID(stored=True),
+        status=ID(stored=True),
+        year=NUMERIC(int, stored=True, signed=False),
+        date=STORED(),
+        title=TEXT(stored=True, analyzer=words, field_boost=1.5),
+        citation=TEXT(stored=True, analyzer=cites),
+        cite=TEXT(stored=True, analyzer=cites, field_boost=1.5),
+        heading=TEXT(stored=True, analyzer=words, field_boost=3.0),
+        summary=TEXT(stored=True, analyzer=words),
+        topic=KEYWORD(stored=True, lowercase=True, scorable=False),
+        coding=KEYWORD(lowercase=False, scorable=False),
+        words=TEXT(analyzer=cites),  # unstemmed heading + summary words, for "did you mean"
+    )
+
+
+def documents(db: Session) -> Iterator[dict[str, Any]]:
+    """Index documents from the store, in a fixed order."""
+    jurisdictions = {j.id: j for j in store.list_jurisdictions(db)}
+    for protocol in store.get_protocols(db):
+        jurisdiction = jurisdictions[protocol.jurisdiction_id]
+        coding = " ".join(
+            f"{a.key}={value_text(a.value) or 'null'}"
+            for a in protocol.coding
+            if a.key != "applies_to"
+        )
+        main_date = next(
+            (
+                protocol.dates[k]
+                for k in (
+                    "signed",
+                    "vetoed",
+                    "adopted",
+                    "issued",
+                    "passed",
+                    "effective",
+                    "introduced",
+                )
+                if k in protocol.dates
+            ),
+            "",
+        )
+        for provision in protocol.provisions:
+            yield {
+                "id": provision.id,
+                "kind": "provision",
+                "protocol_id": protocol.id,
+                "jurisdiction": jurisdiction.id,
+                "jurisdiction_name": jurisdiction.name,
+                "level": jurisdiction.level,
+                "state": jurisdiction.state,
+                "status": protocol.status,
+                "year": protocol.year or 0,
+                "date": main_date,
+                "title": protocol.title,
+                "citation": protocol.citation,
+                "cite": provision.cite,
+                "heading": provision.heading,
+                "summary": provision.summary,
+                "topic": " ".join(provision.topics),
+                "coding": coding,
+                "words": f"{provision.heading} {provision.summary}",
+            }
+    for record in store.list_context(db):
+        yield {
+            "id": f"context/{record.id}",
+            "kind": "context",
+            "protocol_id": "",
+            "jurisdiction": "",
+            "jurisdiction_name": "",
+            "level": "",
+            "state": "",
+            "status": "",
+            "year": int(record.date[:4]),
+            "date": record.date,
+            "title": record.title,
+            "citation": record.citation or "",
+            "cite": record.citation or "",
+            "heading": record.title,
+            "summary": record.summary,
+            "topic": "",
+            "coding": "",
+            "words": f"{record.title} {record.summary}",
+        }
