@@ -1,0 +1,152 @@
+"""Search over a real whoosh index built from the fixture content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.build import build
+from kb.db import make_engine
+from kb.errors import IndexUnavailable, QuerySyntaxError
+from search_index.build import build_index
+from search_index.generations import current_generation
+from search_index.search import SearchIndex
+
+
+@pytest.fixture
+def index(content: Path, tmp_path: Path) -> SearchIndex:
+    url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+    build(content, url)
+    build_index(make_engine(url), tmp_path / "index")
+    return SearchIndex(tmp_path / "index")
+
+
+def ids(index: SearchIndex, query: str, **kwargs: object) -> list[str]:
+    return [hit.id for hit in index.search(query, **kwargs).hits]  # type: ignore[arg-type]
+
+
+def test_words_are_all_required_and_ranked(index: SearchIndex) -> None:
+    assert ids(index, "criminal warrant") == ["us-xx-example-county/ordinance-2012-9/sec-2"]
+    assert ids(index, "criminal warrant holiday") == []
+
+
+def test_a_heading_match_outranks_a_summary_match(index: SearchIndex) -> None:
+    # "notice" is the heading of sec-3 and appears in no other summary as a heading word.
+    assert ids(index, "notice")[0] == "us-xx-example-county/ordinance-2012-9/sec-3"
+
+
+def test_stemming_matches_word_forms(index: SearchIndex) -> None:
+    assert "us-xx-example-county/ordinance-2012-9/sec-1" in ids(index, "holding")
+
+
+def test_phrases_must_match_in_order(index: SearchIndex) -> None:
+    assert ids(index, '"criminal warrant"') == ["us-xx-example-county/ordinance-2012-9/sec-2"]
+    assert ids(index, '"warrant criminal"') == []
+
+
+def test_fuzzy_terms_tolerate_one_typo(index: SearchIndex) -> None:
+    assert ids(index, "warrant") == ids(index, "warant~")
+    assert ids(index, "warant") == []
+
+
+def test_field_filters(index: SearchIndex) -> None:
+    assert ids(index, "topic:notice-and-consent") == ["us-xx-example-county/ordinance-2012-9/sec-3"]
+    assert ids(index, "status:superseded") == ["us-xx-example-county/ordinance-2010-3/sec-1"]
+    assert ids(index, "year:2011..2014", per_page=10) == [
+        "us-xx-example-county/ordinance-2012-9/sec-1",
+        "us-xx-example-county/ordinance-2012-9/sec-2",
+        "us-xx-example-county/ordinance-2012-9/sec-3",
+    ]
+    assert ids(index, "year:..2010 kind:provision") == [
+        "us-xx-example-county/ordinance-2010-3/sec-1"
+    ]
+    assert ids(index, "kind:context") == ["context/detainer-regulation"]
+
+
+def test_codebook_keys_are_fields(index: SearchIndex) -> None:
+    assert len(ids(index, "detainer_response:declines_all")) == 3
+    assert ids(index, "detainer_response:conditional") == [
+        "us-xx-example-county/ordinance-2010-3/sec-1"
+    ]
+    assert ids(index, "max_hold_hours:48") == ["us-xx-example-county/ordinance-2010-3/sec-1"]
+
+
+def test_facets_count_the_whole_result_set(index: SearchIndex) -> None:
+    # "county" is in every provision's jurisdiction name, which is searched too.
+    result = index.search("county", per_page=1)
+    assert result.total == 4
+    assert len(result.hits) == 1
+    assert dict(result.facets["year"]) == {"2010": 1, "2012": 3}
+    assert dict(result.facets["status"]) == {"superseded": 1, "in_force": 3}
+    assert dict(result.facets["jurisdiction"]) == {"us-xx-example-county": 4}
+    assert dict(result.facets["topic"])["detainers"] == 2
+
+
+def test_highlights_escape_the_source_before_marking(index: SearchIndex) -> None:
+    hit = index.search("alert").hits[0]
+    assert "<script>" not in hit.highlight
+    assert "&lt;script&gt;<mark>alert</mark>(1)&lt;/script&gt;" in hit.highlight
+
+
+def test_pagination_and_date_sort(index: SearchIndex) -> None:
+    everything = index.search("kind:provision", per_page=2, sort="date")
+    assert everything.total == 4
+    assert [h.year for h in everything.hits] == [2012, 2012]
+    last = index.search("kind:provision", per_page=2, page=2, sort="date")
+    assert [h.year for h in last.hits] == [2012, 2010]
+
+
+def test_did_you_mean_when_nothing_is_found(index: SearchIndex) -> None:
+    result = index.search("crimnal")
+    assert result.total == 0
+    assert result.suggestion == "criminal"
+    assert index.search("criminal").suggestion is None
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ('"criminal warrant', "quotation mark at position 1 is not closed"),
+        ("colour:blue", "unknown field 'colour'"),
+        ("year:2014..2011", "runs backwards"),
+        ("year:soon", "not a year or range"),
+        ("x" * 10_000, "the limit is 1,000"),
+        ("warrant\x07", "control characters"),
+        ("topic:", "needs a value"),
+        ("warrant~7", "fuzzy distance must be 1 or 2"),
+    ],
+)
+def test_bad_queries_raise_one_error_type_with_a_plain_message(
+    index: SearchIndex, query: str, message: str
+) -> None:
+    with pytest.raises(QuerySyntaxError, match=message):
+        index.search(query)
+
+
+def test_no_index_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(IndexUnavailable, match="kb index"):
+        SearchIndex(tmp_path / "none").search("x")
+
+
+def test_a_rebuild_switches_readers_to_the_new_generation(
+    content: Path, tmp_path: Path, index: SearchIndex
+) -> None:
+    before = current_generation(tmp_path / "index")
+    assert ids(index, "smoke") == []
+    path = content / "us-xx-example-county" / "ordinance-2012-9.md"
+    path.write_text(path.read_text().replace("People are told", "People are told (smoke)"))
+    url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+    build(content, url)
+    build_index(make_engine(url), tmp_path / "index")
+    assert current_generation(tmp_path / "index") != before
+    assert ids(index, "smoke") == ["us-xx-example-county/ordinance-2012-9/sec-3"]
+
+
+def test_a_failed_index_build_keeps_the_current_index(tmp_path: Path, index: SearchIndex) -> None:
+    before = current_generation(tmp_path / "index")
+    empty = f"sqlite:///{tmp_path / 'never-built.sqlite3'}"
+    with pytest.raises(Exception, match="kb build"):
+        build_index(make_engine(empty), tmp_path / "index")
+    assert current_generation(tmp_path / "index") == before
+    assert ids(index, "criminal warrant") == ["us-xx-example-county/ordinance-2012-9/sec-2"]
