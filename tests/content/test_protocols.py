@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kb.loader import load_dataset
@@ -63,3 +65,16 @@ def test_status_words_are_backed_by_dates(dataset: Dataset) -> None:
     for protocol in dataset.protocols:
         if protocol.status in ("vetoed", "superseded", "repealed", "struck_down"):
             assert protocol.status in protocol.dates, protocol.id
+
+
+def test_every_summary_is_two_to_six_sentences(dataset: Dataset) -> None:
+    for protocol in dataset.protocols:
+        for provision in protocol.provisions:
+            text = re.sub(r"\s+", " ", provision.summary)
+            sentences = len(re.findall(r"[.!?](?:\s|$)", text))
+            assert 2 <= sentences <= 6, f"{protocol.path}:{provision.line}: {sentences} sentence(s)"
+
+
+def test_target_coverage(dataset: Dataset) -> None:
+    assert len(dataset.protocols) >= 16
+    assert len({p.jurisdiction for p in dataset.protocols}) >= 12
