@@ -149,6 +149,7 @@ class SearchIndex:
         per_page: int = 20,
         sort: str = "relevance",
         with_facets: bool = True,
+        with_highlights: bool = True,
     ) -> SearchResult:
         if sort not in SORTS:
             raise QuerySyntaxError(f"sort must be one of: {', '.join(SORTS)}")
