@@ -18,7 +18,8 @@ from whoosh.analysis import (
 # Order matters: the first alternative that matches wins at each position.
 TOKEN_PATTERN = re.compile(
     r"""
-      \d+(?:[.-]\d+)*(?:\([a-z0-9]{1,4}\))+   # 287(g), 7282.5(a)(1), 24-211.07(b)
+      (?:[a-z]\.){2,}                           # c.f.r., u.s.c. (also indexed as cfr, usc)
+    | \d+(?:[.-]\d+)*(?:\([a-z0-9]{1,4}\))+   # 287(g), 7282.5(a)(1), 24-211.07(b)
     | [a-z]{1,3}-\d+[a-z]?                      # i-247, i-247d, ab-4
     | \d+(?:[.-]\d+)+[a-z]?                     # 7282.5, 287.7, 24-211.07, 11-73
     | \d+(?:-[a-z0-9]+)+                        # 48-hour, 10-year, 11-o-73

@@ -12,6 +12,7 @@ from whoosh.index import create_in
 
 from kb import store
 from kb.errors import BuildFailed
+from search_index import accel
 from search_index.generations import discard, new_generation, switch_to
 from search_index.schema import documents, make_schema
 
@@ -47,6 +48,7 @@ def build_index(
             if progress is not None and (n % 500 == 0 or n == len(docs)):
                 progress(n, len(docs))
         writer.commit(optimize=True)
+        accel.write(index, docs, generation)
         (generation / VERSION_FILE).write_text(info.version)
         switch_to(index_dir, generation)
     except Exception as exc:

@@ -11,8 +11,8 @@ from kb.errors import QuerySyntaxError
 from search_index.analysis import legal_analyzer
 
 MAX_QUERY_CHARS = 1000
-TEXT_FIELDS = ("heading", "summary", "title", "cite", "citation", "jurisdiction_name")
-PHRASE_FIELDS = ("heading", "summary")
+TEXT_FIELDS = ("content",)
+PHRASE_FIELDS = ("content",)
 # query name -> index field
 FILTER_FIELDS = {
     "jurisdiction": "jurisdiction",
@@ -46,6 +46,13 @@ class ParsedQuery:
     filters: list[wq.Query] = field(default_factory=list)
     words: list[str] = field(default_factory=list)
     """Plain words as typed, for "did you mean"."""
+    terms: list[str] = field(default_factory=list)
+    """The analyzed terms of the plain words: every one is required."""
+    facet_filters: list[tuple[str, list[str]]] = field(default_factory=list)
+    """(index field, accepted values) pairs; a document must match every pair."""
+    year_ranges: list[tuple[int | None, int | None]] = field(default_factory=list)
+    simple: bool = True
+    """Only words and filters: no phrase or fuzzy term."""
 
     def combined(self) -> wq.Query:
         parts = ([self.text_query] if self.text_query is not None else []) + self.filters
@@ -87,19 +94,22 @@ def parse(text: str, codebook_keys: frozenset[str]) -> ParsedQuery:
             phrase = _phrase(text[match.end() : end])
             if phrase is not None:
                 scored.append(phrase)
+                parsed.simple = False
             pos = end + 1
             continue
         if match.group("field") is not None:
             parsed.filters.append(
-                _filter(match.group("field"), match.group("value"), codebook_keys)
+                _filter(match.group("field"), match.group("value"), codebook_keys, parsed)
             )
         elif match.group("fuzzy") is not None:
             scored.append(_fuzzy(match.group("fuzzy"), match.group("distance")))
+            parsed.simple = False
         elif match.group("word") is not None:
             word = match.group("word")
             terms = analyzed(word)
             if terms:
                 parsed.words.append(word)
+                parsed.terms.extend(terms)
                 scored.append(_any_field(terms))
         pos = match.end()
     if scored:
@@ -134,18 +144,23 @@ def _fuzzy(word: str, distance: str) -> wq.Query:
     )
 
 
-def _filter(name: str, value: str, codebook_keys: frozenset[str]) -> wq.Query:
+def _filter(name: str, value: str, codebook_keys: frozenset[str], parsed: ParsedQuery) -> wq.Query:
     value = value.strip('"')
     if not value:
         raise QuerySyntaxError(f"{name}: needs a value, e.g. {name}:something")
     if name == "year":
-        return _year(value)
+        query = _year(value)
+        parsed.year_ranges.append((query.start, query.end))
+        return query
     if name in FILTER_FIELDS:
         field_name = FILTER_FIELDS[name]
-        values = value.split(",")
-        return _one_of(field_name, [v.lower() if field_name == "topic" else v for v in values])
+        values = [v.lower() if field_name == "topic" else v for v in value.split(",") if v]
+        parsed.facet_filters.append((field_name, values))
+        return _one_of(field_name, values)
     if name in codebook_keys:
-        return _one_of("coding", [f"{name}={v}" for v in value.split(",")])
+        values = [f"{name}={v}" for v in value.split(",") if v]
+        parsed.facet_filters.append(("coding", values))
+        return _one_of("coding", values)
     known = ", ".join([*FILTER_FIELDS, "<codebook key>"])
     raise QuerySyntaxError(f"unknown field {name!r}; fields are: {known}")
 
@@ -155,7 +170,7 @@ def _one_of(field_name: str, values: list[str]) -> wq.Query:
     return terms[0] if len(terms) == 1 else wq.Or(terms)
 
 
-def _year(value: str) -> wq.Query:
+def _year(value: str) -> wq.NumericRange:
     match = _YEAR_RANGE.match(value)
     if not match or not (match.group("low") or match.group("high")):
         raise QuerySyntaxError(

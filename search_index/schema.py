@@ -13,30 +13,31 @@ from kb.codebook import value_text
 from search_index.analysis import legal_analyzer
 
 FACETS = ("jurisdiction", "topic", "status", "level", "year")
+# Text searched: one field, so a word is one posting list (fast); the heading is written
+# twice so that a match there weighs more.
+SEARCHED = ("jurisdiction_name", "title", "citation", "cite", "heading", "heading", "summary")
 
 
 def make_schema() -> Schema:
-    words = legal_analyzer(stem=True)
-    cites = legal_analyzer(stem=False)
     return Schema(
         id=ID(stored=True, unique=True),
         kind=ID(stored=True),
         protocol_id=ID(stored=True),
         jurisdiction=ID(stored=True),
-        jurisdiction_name=TEXT(stored=True, analyzer=words),
+        jurisdiction_name=STORED(),
         level=ID(stored=True),
         state=ID(stored=True),
         status=ID(stored=True),
         year=NUMERIC(int, stored=True, signed=False),
         date=STORED(),
-        title=TEXT(stored=True, analyzer=words, field_boost=1.5),
-        citation=TEXT(stored=True, analyzer=cites),
-        cite=TEXT(stored=True, analyzer=cites, field_boost=1.5),
-        heading=TEXT(stored=True, analyzer=words, field_boost=3.0),
-        summary=TEXT(stored=True, analyzer=words),
+        title=STORED(),
+        citation=STORED(),
+        cite=STORED(),
+        heading=STORED(),
+        summary=STORED(),
         topic=KEYWORD(stored=True, lowercase=True, scorable=False),
         coding=KEYWORD(lowercase=False, scorable=False),
-        words=TEXT(analyzer=cites),  # unstemmed heading + summary words, for "did you mean"
+        content=TEXT(analyzer=legal_analyzer(stem=True), phrase=True),
     )
 
 
@@ -67,44 +68,51 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
             "",
         )
         for provision in protocol.provisions:
-            yield {
-                "id": provision.id,
-                "kind": "provision",
-                "protocol_id": protocol.id,
-                "jurisdiction": jurisdiction.id,
-                "jurisdiction_name": jurisdiction.name,
-                "level": jurisdiction.level,
-                "state": jurisdiction.state,
-                "status": protocol.status,
-                "year": protocol.year or 0,
-                "date": main_date,
-                "title": protocol.title,
-                "citation": protocol.citation,
-                "cite": provision.cite,
-                "heading": provision.heading,
-                "summary": provision.summary,
-                "topic": " ".join(provision.topics),
-                "coding": coding,
-                "words": f"{provision.heading} {provision.summary}",
-            }
+            yield _with_content(
+                {
+                    "id": provision.id,
+                    "kind": "provision",
+                    "protocol_id": protocol.id,
+                    "jurisdiction": jurisdiction.id,
+                    "jurisdiction_name": jurisdiction.name,
+                    "level": jurisdiction.level,
+                    "state": jurisdiction.state,
+                    "status": protocol.status,
+                    "year": protocol.year or 0,
+                    "date": main_date,
+                    "title": protocol.title,
+                    "citation": protocol.citation,
+                    "cite": provision.cite,
+                    "heading": provision.heading,
+                    "summary": provision.summary,
+                    "topic": " ".join(provision.topics),
+                    "coding": coding,
+                }
+            )
     for record in store.list_context(db):
-        yield {
-            "id": f"context/{record.id}",
-            "kind": "context",
-            "protocol_id": "",
-            "jurisdiction": "",
-            "jurisdiction_name": "",
-            "level": "",
-            "state": "",
-            "status": "",
-            "year": int(record.date[:4]),
-            "date": record.date,
-            "title": record.title,
-            "citation": record.citation or "",
-            "cite": record.citation or "",
-            "heading": record.title,
-            "summary": record.summary,
-            "topic": "",
-            "coding": "",
-            "words": f"{record.title} {record.summary}",
-        }
+        yield _with_content(
+            {
+                "id": f"context/{record.id}",
+                "kind": "context",
+                "protocol_id": "",
+                "jurisdiction": "",
+                "jurisdiction_name": "",
+                "level": "",
+                "state": "",
+                "status": "",
+                "year": int(record.date[:4]),
+                "date": record.date,
+                "title": record.title,
+                "citation": record.citation or "",
+                "cite": record.citation or "",
+                "heading": record.title,
+                "summary": record.summary,
+                "topic": "",
+                "coding": "",
+            }
+        )
+
+
+def _with_content(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["content"] = "\n".join(str(doc[name]) for name in SEARCHED)
+    return doc

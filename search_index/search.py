@@ -1,30 +1,35 @@
 """Searching the current index generation: ranked hits, facet counts, safe highlights, suggestions.
 
 One SearchIndex per process. Each thread keeps its own whoosh searcher for the generation that
-`current` points at, and reopens only when a build switches generations; facet values are read
-once per generation and shared.
+`current` points at and reopens only when a build switches generations; the arrays of
+search_index.accel are loaded once per generation and shared. Words-and-filters queries are
+answered from those arrays (same BM25F weights as whoosh); phrases and fuzzy terms go through
+whoosh's matchers. Either way, totals and facets are counted over arrays.
 """
 
 from __future__ import annotations
 
 import html
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import highlight
 from whoosh.index import EmptyIndexError, open_dir
+from whoosh.spelling import ListCorrector
 
 from kb.errors import IndexUnavailable, QuerySyntaxError
+from search_index.accel import Accelerator, Mask
+from search_index.analysis import legal_analyzer
 from search_index.generations import current_generation
 from search_index.query import ParsedQuery, parse
-from search_index.schema import FACETS
 
 SORTS = ("relevance", "date")
 MAX_PER_PAGE = 100
 SNIPPET_CHARS = 240
+_HIGHLIGHT_ANALYZER = legal_analyzer(stem=True)
 
 
 @dataclass
@@ -70,58 +75,31 @@ class _MarkFormatter(highlight.Formatter):  # type: ignore[misc]
         return f"<mark>{html.escape(highlight.get_text(text, token, replace), quote=False)}</mark>"
 
 
-class _FacetValues:
-    """Per-document facet values of one generation, for counting any result set quickly."""
-
-    def __init__(self, reader: Any) -> None:
-        self.values: dict[str, list[tuple[str, ...]]] = {name: [] for name in FACETS}
-        self.dates: list[str] = []
-        for _docnum, stored in sorted(reader.iter_docs(), key=lambda pair: pair[0]):
-            self.values["jurisdiction"].append(
-                (stored["jurisdiction"],) if stored["jurisdiction"] else ()
-            )
-            self.values["topic"].append(tuple(stored["topic"].split()))
-            self.values["status"].append((stored["status"],) if stored["status"] else ())
-            self.values["level"].append((stored["level"],) if stored["level"] else ())
-            self.values["year"].append((str(stored["year"]),) if stored["year"] else ())
-            self.dates.append(stored["date"])
-
-    def count(self, docnums: list[int]) -> dict[str, list[tuple[str, int]]]:
-        facets = {}
-        for name, per_doc in self.values.items():
-            counter: Counter[str] = Counter()
-            for docnum in docnums:
-                counter.update(per_doc[docnum])
-            ordered = sorted(
-                counter.items(),
-                key=(lambda kv: kv[0]) if name == "year" else (lambda kv: (-kv[1], kv[0])),
-            )
-            facets[name] = ordered
-        return facets
-
-
 class _Generation:
-    def __init__(self, path: Path, facets: _FacetValues | None) -> None:
+    """One opened index generation: a whoosh searcher (per thread) and the shared arrays."""
+
+    def __init__(self, path: Path, accel: Accelerator | None) -> None:
         self.path = path
         try:
             self.index = open_dir(str(path))
+            self.accel = accel or Accelerator.load(path)
         except (EmptyIndexError, OSError) as exc:
             raise IndexUnavailable(
                 f"cannot open the search index at {path}: run `kb index`"
             ) from exc
         self.searcher = self.index.searcher()
-        self.facets = facets or _FacetValues(self.searcher.reader())
-        self.version = (path / "KB_VERSION").read_text() if (path / "KB_VERSION").exists() else ""
-        self.codebook_keys = frozenset(
-            term.decode().split("=", 1)[0] for term in self.searcher.lexicon("coding")
-        )
+        version_file = path / "KB_VERSION"
+        self.version = version_file.read_text() if version_file.exists() else ""
+        self.codebook_keys = frozenset(term.split("=", 1)[0] for term in self.accel.coding)
+        self.known_words = frozenset(self.accel.words)
+        self.corrector = ListCorrector(self.accel.words)
 
 
 class SearchIndex:
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
         self._local = threading.local()
-        self._facets: dict[Path, _FacetValues] = {}
+        self._shared: dict[Path, Accelerator] = {}
         self._lock = threading.Lock()
 
     def _generation(self) -> _Generation:
@@ -134,8 +112,8 @@ class SearchIndex:
         if current is not None and current.path == path:
             return current
         with self._lock:
-            opened = _Generation(path, self._facets.get(path))
-            self._facets = {path: opened.facets}  # older generations are no longer needed
+            opened = _Generation(path, self._shared.get(path))
+            self._shared = {path: opened.accel}  # older generations are no longer needed
         if current is not None:
             current.searcher.close()
         self._local.generation = opened
@@ -157,31 +135,45 @@ class SearchIndex:
             raise QuerySyntaxError(f"page starts at 1 and per_page is 1 to {MAX_PER_PAGE}")
         gen = self._generation()
         parsed = parse(text, gen.codebook_keys)
-        searcher = gen.searcher
-        everything = parsed.combined()
-        start = (page - 1) * per_page
-        if sort == "date" or parsed.text_query is None:
-            matched = sorted(searcher.docs_for_query(everything))
-            if sort == "date":
-                matched.sort(key=lambda d: gen.facets.dates[d], reverse=True)
-            total = len(matched)
-            hits = [
-                self._hit(searcher.stored_fields(d), None, None, parsed)
-                for d in matched[start : start + per_page]
-            ]
-            docnums = matched
+        wanted = page * per_page
+        scores: dict[int, float] = {}
+        highlight_terms: dict[int, set[str]] = {}
+        if parsed.simple:
+            mask = self._filter_mask(gen.accel, parsed)
+            all_scores = None
+            if parsed.terms:
+                matched, all_scores = gen.accel.score_all(parsed.terms)
+                mask &= matched
+            ranked = all_scores if sort == "relevance" else None
+            docnums = gen.accel.top(mask, ranked, wanted)
+            if all_scores is not None:
+                scores = {d: float(all_scores[d]) for d in docnums}
+            terms = set(parsed.terms)
+            highlight_terms = {d: terms for d in docnums}
         else:
-            results = searcher.search(
-                parsed.text_query, filter=parsed.filter_query(), limit=start + per_page, terms=True
+            mask = np.zeros(gen.accel.doc_count, dtype=np.bool_)
+            mask[np.fromiter(gen.searcher.docs_for_query(parsed.combined()), dtype=np.int64)] = True
+            if sort == "date":
+                docnums = gen.accel.top(mask, None, wanted)
+            else:
+                results = gen.searcher.search(
+                    parsed.text_query, filter=parsed.filter_query(), limit=wanted, terms=True
+                )
+                docnums = [hit.docnum for hit in results]
+                scores = {hit.docnum: hit.score for hit in results}
+                highlight_terms = {
+                    hit.docnum: {term.decode("utf-8") for _f, term in hit.matched_terms()}
+                    for hit in results
+                }
+        total = int(mask.sum())
+        hits = [
+            self._hit(
+                gen.searcher.stored_fields(d),
+                scores.get(d),
+                highlight_terms.get(d, set()) if with_highlights else set(),
             )
-            results.formatter = _MarkFormatter()
-            results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
-            total = len(results)
-            hits = [
-                self._hit(hit.fields(), hit.score, hit, parsed)
-                for hit in results[start : start + per_page]
-            ]
-            docnums = sorted(searcher.docs_for_query(everything)) if with_facets else []
+            for d in docnums[(page - 1) * per_page :]
+        ]
         return SearchResult(
             query=text,
             total=total,
@@ -189,26 +181,40 @@ class SearchIndex:
             per_page=per_page,
             sort=sort,
             hits=hits,
-            facets=gen.facets.count(docnums) if with_facets else {},
+            facets=gen.accel.facet_counts(mask) if with_facets else {},
             suggestion=self._suggest(gen, text, parsed) if total == 0 else None,
             version=gen.version,
         )
 
-    def _hit(
-        self, stored: dict[str, Any], score: float | None, hit: Any, parsed: ParsedQuery
-    ) -> Hit:
+    @staticmethod
+    def _filter_mask(accel: Accelerator, parsed: ParsedQuery) -> Mask:
+        mask = accel.everything()
+        for name, values in parsed.facet_filters:
+            mask &= accel.where(name, values)
+        for low, high in parsed.year_ranges:
+            mask &= accel.years(low, high)
+        return mask
+
+    @staticmethod
+    def _hit(stored: dict[str, Any], score: float | None, terms: set[str]) -> Hit:
+        summary = stored["summary"]
         snippet = ""
-        if hit is not None:
-            snippet = hit.highlights("summary", top=2)
+        if terms:
+            snippet = highlight.highlight(
+                summary,
+                frozenset(terms),
+                _HIGHLIGHT_ANALYZER,
+                highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
+                _MarkFormatter(),
+                top=2,
+            )
         if not snippet:
-            summary = stored["summary"]
             cut = (
                 summary
                 if len(summary) <= SNIPPET_CHARS
                 else summary[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
             )
             snippet = html.escape(cut, quote=False)
-        snippet = " ".join(snippet.split())
         return Hit(
             id=stored["id"],
             kind=stored["kind"],
@@ -222,19 +228,19 @@ class SearchIndex:
             year=stored["year"],
             topics=stored["topic"].split(),
             score=score,
-            highlight=snippet,
+            highlight=" ".join(snippet.split()),
         )
 
-    def _suggest(self, gen: _Generation, text: str, parsed: ParsedQuery) -> str | None:
+    @staticmethod
+    def _suggest(gen: _Generation, text: str, parsed: ParsedQuery) -> str | None:
         """The query with misspelled words replaced by the closest indexed words, if any differ."""
-        corrector = gen.searcher.corrector("words")
         corrected = text
         changed = False
         for word in parsed.words:
             lowered = word.lower()
-            if gen.searcher.doc_frequency("words", lowered):
+            if lowered in gen.known_words:
                 continue
-            suggestions = corrector.suggest(lowered, limit=1, maxdist=2)
+            suggestions = gen.corrector.suggest(lowered, limit=1, maxdist=2)
             if suggestions and suggestions[0] != lowered:
                 corrected = corrected.replace(word, suggestions[0], 1)
                 changed = True

@@ -150,3 +150,28 @@ def test_a_failed_index_build_keeps_the_current_index(tmp_path: Path, index: Sea
         build_index(make_engine(empty), tmp_path / "index")
     assert current_generation(tmp_path / "index") == before
     assert ids(index, "criminal warrant") == ["us-xx-example-county/ordinance-2012-9/sec-2"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "detainer",
+        "criminal warrant",
+        "ice county",
+        "holds",
+        "county topic:detainers",
+        "notice status:in_force",
+    ],
+)
+def test_array_ranking_matches_whoosh_ranking(index: SearchIndex, query: str) -> None:
+    """Words-and-filters queries are ranked from arrays; whoosh must agree on order and scores."""
+    from search_index.query import parse
+
+    result = index.search(query, per_page=10, with_facets=False)
+    generation = index._generation()
+    parsed = parse(query, generation.codebook_keys)
+    assert parsed.simple and parsed.text_query is not None
+    expected = generation.searcher.search(parsed.text_query, filter=parsed.filter_query(), limit=10)
+    assert [h.id for h in result.hits] == [hit["id"] for hit in expected]
+    assert [h.score for h in result.hits] == pytest.approx([hit.score for hit in expected])
+    assert result.total == len(expected)

@@ -1,0 +1,209 @@
+"""Arrays kept beside each index generation so common queries and facet counts never walk
+posting lists in Python: every `content` term's documents with their BM25F weights (computed by
+whoosh's own scorer, so rankings match whoosh's), and every document's facet values as codes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from whoosh import scoring
+
+ARRAYS = "accel.npz"
+LISTS = "accel.json"
+SINGLE_FACETS = ("jurisdiction", "status", "level", "year", "kind", "state", "protocol_id")
+_WORD = re.compile(r"[^\W\d_][^\W_'-]*", re.UNICODE)
+
+Mask = NDArray[np.bool_]
+
+
+def write(index: Any, docs: list[dict[str, Any]], generation: Path) -> None:
+    """Read the committed whoosh index back into flat arrays (once per build)."""
+    searcher = index.searcher(weighting=scoring.BM25F())
+    try:
+        reader = searcher.reader()
+        term_names: list[str] = []
+        offsets = [0]
+        doc_chunks: list[NDArray[np.int32]] = []
+        weight_chunks: list[NDArray[np.float64]] = []
+        for raw in reader.lexicon("content"):
+            term = raw.decode("utf-8")
+            scorer = searcher.weighting.scorer(searcher, "content", term)
+            matcher = reader.postings("content", term)
+            ids: list[int] = []
+            weights: list[float] = []
+            while matcher.is_active():
+                ids.append(matcher.id())
+                weights.append(scorer.score(matcher))
+                matcher.next()
+            term_names.append(term)
+            doc_chunks.append(np.asarray(ids, dtype=np.int32))
+            weight_chunks.append(np.asarray(weights, dtype=np.float64))
+            offsets.append(offsets[-1] + len(ids))
+        coding: dict[str, list[int]] = {}
+        for raw in reader.lexicon("coding"):
+            term = raw.decode("utf-8")
+            coding[term] = [int(d) for d in reader.postings("coding", term).all_ids()]
+    finally:
+        searcher.close()
+
+    values: dict[str, list[str]] = {}
+    codes: dict[str, NDArray[np.int32]] = {}
+    for name in SINGLE_FACETS:
+        column = [str(doc[name]) if doc[name] not in ("", 0) else "" for doc in docs]
+        values[name] = sorted({v for v in column if v})
+        lookup = {v: i for i, v in enumerate(values[name])}
+        codes[name] = np.asarray([lookup.get(v, -1) for v in column], dtype=np.int32)
+    topics = sorted({t for doc in docs for t in doc["topic"].split()})
+    topic_matrix = np.zeros((len(topics), len(docs)), dtype=np.bool_)
+    for docnum, doc in enumerate(docs):
+        for topic in doc["topic"].split():
+            topic_matrix[topics.index(topic), docnum] = True
+    date_order = sorted(range(len(docs)), key=lambda d: (docs[d]["date"], -d))
+    date_rank = np.empty(len(docs), dtype=np.int32)
+    date_rank[date_order] = np.arange(len(docs), dtype=np.int32)
+    words = sorted(
+        {w.lower() for doc in docs for w in _WORD.findall(f"{doc['heading']} {doc['summary']}")}
+    )
+
+    arrays: dict[str, NDArray[Any]] = {f"codes_{name}": codes[name] for name in SINGLE_FACETS}
+    # numpy's stubs read **kwargs of savez as its allow_pickle flag, hence the ignore.
+    np.savez(
+        generation / ARRAYS,
+        **arrays,  # type: ignore[arg-type]
+        term_docs=np.concatenate(doc_chunks) if doc_chunks else np.zeros(0, np.int32),
+        term_weights=np.concatenate(weight_chunks) if weight_chunks else np.zeros(0, np.float64),
+        term_offsets=np.asarray(offsets, dtype=np.int64),
+        topic_matrix=topic_matrix,
+        date_rank=date_rank,
+        year=np.asarray([int(doc["year"]) for doc in docs], dtype=np.int32),
+    )
+    (generation / LISTS).write_text(
+        json.dumps(
+            {
+                "terms": term_names,
+                "values": values,
+                "topics": topics,
+                "coding": coding,
+                "words": words,
+            }
+        )
+    )
+
+
+@dataclass
+class Accelerator:
+    doc_count: int
+    term_index: dict[str, int]
+    term_docs: NDArray[np.int32]
+    term_weights: NDArray[np.float64]
+    term_offsets: NDArray[np.int64]
+    values: dict[str, list[str]]
+    codes: dict[str, NDArray[np.int32]]
+    topics: list[str]
+    topic_matrix: NDArray[np.bool_]
+    coding: dict[str, list[int]]
+    date_rank: NDArray[np.int32]
+    year: NDArray[np.int32]
+    words: list[str]
+
+    @classmethod
+    def load(cls, generation: Path) -> Accelerator:
+        arrays = np.load(generation / ARRAYS)
+        lists = json.loads((generation / LISTS).read_text())
+        return cls(
+            doc_count=len(arrays["date_rank"]),
+            term_index={t: i for i, t in enumerate(lists["terms"])},
+            term_docs=arrays["term_docs"],
+            term_weights=arrays["term_weights"],
+            term_offsets=arrays["term_offsets"],
+            values=lists["values"],
+            codes={name: arrays[f"codes_{name}"] for name in SINGLE_FACETS},
+            topics=lists["topics"],
+            topic_matrix=arrays["topic_matrix"],
+            coding=lists["coding"],
+            date_rank=arrays["date_rank"],
+            year=arrays["year"],
+            words=lists["words"],
+        )
+
+    def postings(self, term: str) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
+        i = self.term_index.get(term)
+        if i is None:
+            return np.zeros(0, np.int32), np.zeros(0, np.float64)
+        start, end = self.term_offsets[i], self.term_offsets[i + 1]
+        return self.term_docs[start:end], self.term_weights[start:end]
+
+    def score_all(self, terms: list[str]) -> tuple[Mask, NDArray[np.float64]]:
+        """Documents containing every term, and the sum of the terms' weights (whoosh's And)."""
+        scores = np.zeros(self.doc_count, dtype=np.float64)
+        hits = np.zeros(self.doc_count, dtype=np.int32)
+        for term in terms:
+            docs, weights = self.postings(term)
+            scores[docs] += weights
+            hits[docs] += 1
+        return hits == len(terms), scores
+
+    def everything(self) -> Mask:
+        return np.ones(self.doc_count, dtype=np.bool_)
+
+    def where(self, name: str, wanted: list[str]) -> Mask:
+        """Documents whose facet `name` is one of `wanted`."""
+        if name == "topic":
+            rows = [self.topics.index(t) for t in wanted if t in self.topics]
+            if not rows:
+                return ~self.everything()
+            return np.asarray(self.topic_matrix[rows].any(axis=0), dtype=np.bool_)
+        if name == "coding":
+            mask = ~self.everything()
+            for term in wanted:
+                mask[self.coding.get(term, [])] = True
+            return mask
+        lookup = {v: i for i, v in enumerate(self.values[name])}
+        codes = [lookup[v] for v in wanted if v in lookup]
+        return np.isin(self.codes[name], codes) if codes else ~self.everything()
+
+    def years(self, low: int | None, high: int | None) -> Mask:
+        mask = self.year > 0
+        if low is not None:
+            mask &= self.year >= low
+        if high is not None:
+            mask &= self.year <= high
+        return mask
+
+    def facet_counts(self, mask: Mask) -> dict[str, list[tuple[str, int]]]:
+        facets: dict[str, list[tuple[str, int]]] = {}
+        for name in ("jurisdiction", "status", "level", "year"):
+            values = self.values[name]
+            counts = np.bincount(self.codes[name][mask] + 1, minlength=len(values) + 1)[1:]
+            facets[name] = [(values[i], int(counts[i])) for i in np.flatnonzero(counts)]
+        topic_counts = self.topic_matrix[:, mask].sum(axis=1)
+        facets["topic"] = [
+            (self.topics[i], int(topic_counts[i])) for i in np.flatnonzero(topic_counts)
+        ]
+        for name, counted in facets.items():
+            counted.sort(key=(lambda kv: kv[0]) if name == "year" else (lambda kv: (-kv[1], kv[0])))
+        return {name: facets[name] for name in ("jurisdiction", "topic", "status", "level", "year")}
+
+    def top(self, mask: Mask, scores: NDArray[np.float64] | None, count: int) -> list[int]:
+        """The first `count` document numbers: by score (ties by document order) or newest first."""
+        candidates = np.flatnonzero(mask)
+        if scores is None:
+            keys = -self.date_rank[candidates].astype(np.int64)
+            order = np.argsort(keys, kind="stable")[:count]
+            return [int(d) for d in candidates[order]]
+        cand_scores = scores[candidates]
+        if len(candidates) > count:
+            keep = np.argpartition(-cand_scores, count - 1)[:count]
+            threshold = cand_scores[keep].min()
+            chosen = candidates[cand_scores >= threshold]  # keep every tie at the boundary
+        else:
+            chosen = candidates
+        ranked = sorted(chosen.tolist(), key=lambda d: (-scores[d], d))
+        return ranked[:count]
