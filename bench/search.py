@@ -147,7 +147,7 @@ def main() -> None:
             w50, w95 = percentile(w_times, 50), percentile(w_times, 95)
             f50, f95 = percentile(f_times, 50), percentile(f_times, 95)
             print(
-                f"{kind:<26} {len(runs):>5} {w50:>9.2f}ms {w95:>6.2f}ms {f50:>7.2f}ms {f95:>6.2f}ms {w50 / f50:>9.1f}x"
+                f"{kind:<26} {len(runs):>5} {w50:>9.2f}ms {w95:>6.2f}ms {f50:>7.2f}ms {f95:>6.2f}ms {w50 / f50:>9.2f}x"
             )
 
 

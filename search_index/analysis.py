@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
-from whoosh.analysis import (
-    STOP_WORDS,
-    Filter,
-    LowercaseFilter,
-    RegexTokenizer,
-    StemFilter,
-    StopFilter,
-)
+from whoosh.analysis import STOP_WORDS, Filter, LowercaseFilter, RegexTokenizer, StopFilter
+from whoosh.lang.porter import stem as porter_stem
 
 # Order matters: the first alternative that matches wins at each position.
 TOKEN_PATTERN = re.compile(
@@ -30,7 +25,7 @@ TOKEN_PATTERN = re.compile(
 
 # "not", "no" and "may" carry meaning in legal text ("may not hold").
 LEGAL_STOP_WORDS = frozenset(STOP_WORDS) - {"not", "no", "may", "us"}
-_COMPOUND = re.compile(r"[^a-z0-9]+")
+_COMPOUND = re.compile(r"[\W_]+")
 _PAREN = re.compile(r"\(")
 
 
@@ -63,18 +58,20 @@ class CompoundParts(Filter):  # type: ignore[misc]
                 token.text = original
 
 
-class KeepCompounds(Filter):  # type: ignore[misc]
-    """Apply the wrapped stemmer only to plain words, never to cites."""
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    return str(porter_stem(word))
 
-    def __init__(self, inner: Filter) -> None:
-        self.inner = inner
+
+class StemWords(Filter):  # type: ignore[misc]
+    """Porter-stem plain words; leave cites and numbers as written."""
 
     def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
         for token in tokens:
-            if _COMPOUND.search(token.text) or token.text.isdigit():
-                yield token
-            else:
-                yield from self.inner([token])
+            text = token.text
+            if text.isalpha():
+                token.text = _stem(text)
+            yield token
 
 
 def legal_analyzer(stem: bool = True) -> Any:
@@ -85,5 +82,5 @@ def legal_analyzer(stem: bool = True) -> Any:
         | StopFilter(stoplist=LEGAL_STOP_WORDS, minsize=1)
     )
     if stem:
-        chain = chain | KeepCompounds(StemFilter())
+        chain = chain | StemWords()
     return chain | CompoundParts()

@@ -51,8 +51,11 @@ class ParsedQuery:
     facet_filters: list[tuple[str, list[str]]] = field(default_factory=list)
     """(index field, accepted values) pairs; a document must match every pair."""
     year_ranges: list[tuple[int | None, int | None]] = field(default_factory=list)
+    phrase_terms: list[str] = field(default_factory=list)
+    """The analyzed terms of the quoted phrases."""
     simple: bool = True
     """Only words and filters: no phrase or fuzzy term."""
+    fuzzy: bool = False
 
     def combined(self) -> wq.Query:
         parts = ([self.text_query] if self.text_query is not None else []) + self.filters
@@ -94,6 +97,7 @@ def parse(text: str, codebook_keys: frozenset[str]) -> ParsedQuery:
             phrase = _phrase(text[match.end() : end])
             if phrase is not None:
                 scored.append(phrase)
+                parsed.phrase_terms.extend(analyzed(text[match.end() : end]))
                 parsed.simple = False
             pos = end + 1
             continue
@@ -104,6 +108,7 @@ def parse(text: str, codebook_keys: frozenset[str]) -> ParsedQuery:
         elif match.group("fuzzy") is not None:
             scored.append(_fuzzy(match.group("fuzzy"), match.group("distance")))
             parsed.simple = False
+            parsed.fuzzy = True
         elif match.group("word") is not None:
             word = match.group("word")
             terms = analyzed(word)

@@ -137,22 +137,25 @@ class SearchIndex:
         parsed = parse(text, gen.codebook_keys)
         wanted = page * per_page
         scores: dict[int, float] = {}
-        highlight_terms: dict[int, set[str]] = {}
-        if parsed.simple:
-            mask = self._filter_mask(gen.accel, parsed)
+        highlight_terms: dict[int, frozenset[str]] = {}
+        if not parsed.fuzzy:
+            # Words, filters and phrases: the arrays rank (a phrase scores as the sum of its
+            # terms in whoosh too); whoosh only decides which documents hold the phrases.
+            if parsed.simple:
+                mask = self._filter_mask(gen.accel, parsed)
+            else:
+                mask = self._whoosh_mask(gen, parsed)
+            terms = parsed.terms + parsed.phrase_terms
             all_scores = None
-            if parsed.terms:
-                matched, all_scores = gen.accel.score_all(parsed.terms)
+            if terms:
+                matched, all_scores = gen.accel.score_all(terms)
                 mask &= matched
-            ranked = all_scores if sort == "relevance" else None
-            docnums = gen.accel.top(mask, ranked, wanted)
+            docnums = gen.accel.top(mask, all_scores if sort == "relevance" else None, wanted)
             if all_scores is not None:
                 scores = {d: float(all_scores[d]) for d in docnums}
-            terms = set(parsed.terms)
-            highlight_terms = {d: terms for d in docnums}
+            highlight_terms = dict.fromkeys(docnums, frozenset(terms))
         else:
-            mask = np.zeros(gen.accel.doc_count, dtype=np.bool_)
-            mask[np.fromiter(gen.searcher.docs_for_query(parsed.combined()), dtype=np.int64)] = True
+            mask = self._whoosh_mask(gen, parsed)
             if sort == "date":
                 docnums = gen.accel.top(mask, None, wanted)
             else:
@@ -162,7 +165,7 @@ class SearchIndex:
                 docnums = [hit.docnum for hit in results]
                 scores = {hit.docnum: hit.score for hit in results}
                 highlight_terms = {
-                    hit.docnum: {term.decode("utf-8") for _f, term in hit.matched_terms()}
+                    hit.docnum: frozenset(term.decode("utf-8") for _f, term in hit.matched_terms())
                     for hit in results
                 }
         total = int(mask.sum())
@@ -170,7 +173,7 @@ class SearchIndex:
             self._hit(
                 gen.searcher.stored_fields(d),
                 scores.get(d),
-                highlight_terms.get(d, set()) if with_highlights else set(),
+                highlight_terms.get(d, frozenset()) if with_highlights else frozenset(),
             )
             for d in docnums[(page - 1) * per_page :]
         ]
@@ -187,6 +190,13 @@ class SearchIndex:
         )
 
     @staticmethod
+    def _whoosh_mask(gen: _Generation, parsed: ParsedQuery) -> Mask:
+        mask = np.zeros(gen.accel.doc_count, dtype=np.bool_)
+        found = np.fromiter(gen.searcher.docs_for_query(parsed.combined()), dtype=np.int64)
+        mask[found] = True
+        return mask
+
+    @staticmethod
     def _filter_mask(accel: Accelerator, parsed: ParsedQuery) -> Mask:
         mask = accel.everything()
         for name, values in parsed.facet_filters:
@@ -196,13 +206,13 @@ class SearchIndex:
         return mask
 
     @staticmethod
-    def _hit(stored: dict[str, Any], score: float | None, terms: set[str]) -> Hit:
+    def _hit(stored: dict[str, Any], score: float | None, terms: frozenset[str]) -> Hit:
         summary = stored["summary"]
         snippet = ""
         if terms:
             snippet = highlight.highlight(
                 summary,
-                frozenset(terms),
+                terms,
                 _HIGHLIGHT_ANALYZER,
                 highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
                 _MarkFormatter(),

@@ -161,16 +161,18 @@ def test_a_failed_index_build_keeps_the_current_index(tmp_path: Path, index: Sea
         "holds",
         "county topic:detainers",
         "notice status:in_force",
+        '"criminal warrant"',
+        '"no holds" county',
     ],
 )
 def test_array_ranking_matches_whoosh_ranking(index: SearchIndex, query: str) -> None:
-    """Words-and-filters queries are ranked from arrays; whoosh must agree on order and scores."""
+    """Words, filters and phrases are ranked from arrays; whoosh must agree on order and scores."""
     from search_index.query import parse
 
     result = index.search(query, per_page=10, with_facets=False)
     generation = index._generation()
     parsed = parse(query, generation.codebook_keys)
-    assert parsed.simple and parsed.text_query is not None
+    assert not parsed.fuzzy and parsed.text_query is not None
     expected = generation.searcher.search(parsed.text_query, filter=parsed.filter_query(), limit=10)
     assert [h.id for h in result.hits] == [hit["id"] for hit in expected]
     assert [h.score for h in result.hits] == pytest.approx([hit.score for hit in expected])
