@@ -1,5 +1,5 @@
 """Arrays kept beside each index generation so common queries and facet counts never walk
-posting lists in Python: every `content` term's documents with their BM25F weights (computed by
+posting lists in Python: every text term's documents with their BM25F weights (computed by
 whoosh's own scorer, so rankings match whoosh's), and every document's facet values as codes.
 """
 
@@ -15,8 +15,11 @@ import numpy as np
 from numpy.typing import NDArray
 from whoosh import scoring
 
+from search_index.query import META_BOOST, WordGroup
+
 ARRAYS = "accel.npz"
 LISTS = "accel.json"
+TEXT_FIELDS = ("content", "meta")
 SINGLE_FACETS = ("jurisdiction", "status", "level", "year", "kind", "state", "protocol_id")
 _WORD = re.compile(r"[^\W\d_][^\W_'-]*", re.UNICODE)
 
@@ -32,20 +35,21 @@ def write(index: Any, docs: list[dict[str, Any]], generation: Path) -> None:
         offsets = [0]
         doc_chunks: list[NDArray[np.int32]] = []
         weight_chunks: list[NDArray[np.float64]] = []
-        for raw in reader.lexicon("content"):
-            term = raw.decode("utf-8")
-            scorer = searcher.weighting.scorer(searcher, "content", term)
-            matcher = reader.postings("content", term)
-            ids: list[int] = []
-            weights: list[float] = []
-            while matcher.is_active():
-                ids.append(matcher.id())
-                weights.append(scorer.score(matcher))
-                matcher.next()
-            term_names.append(term)
-            doc_chunks.append(np.asarray(ids, dtype=np.int32))
-            weight_chunks.append(np.asarray(weights, dtype=np.float64))
-            offsets.append(offsets[-1] + len(ids))
+        for field_name in TEXT_FIELDS:
+            for raw in reader.lexicon(field_name):
+                term = raw.decode("utf-8")
+                scorer = searcher.weighting.scorer(searcher, field_name, term)
+                matcher = reader.postings(field_name, term)
+                ids: list[int] = []
+                weights: list[float] = []
+                while matcher.is_active():
+                    ids.append(matcher.id())
+                    weights.append(scorer.score(matcher))
+                    matcher.next()
+                term_names.append(f"{field_name}:{term}")
+                doc_chunks.append(np.asarray(ids, dtype=np.int32))
+                weight_chunks.append(np.asarray(weights, dtype=np.float64))
+                offsets.append(offsets[-1] + len(ids))
         coding: dict[str, list[int]] = {}
         for raw in reader.lexicon("coding"):
             term = raw.decode("utf-8")
@@ -133,22 +137,39 @@ class Accelerator:
             words=lists["words"],
         )
 
-    def postings(self, term: str) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
-        i = self.term_index.get(term)
+    def postings(self, field_name: str, term: str) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
+        i = self.term_index.get(f"{field_name}:{term}")
         if i is None:
             return np.zeros(0, np.int32), np.zeros(0, np.float64)
         start, end = self.term_offsets[i], self.term_offsets[i + 1]
         return self.term_docs[start:end], self.term_weights[start:end]
 
-    def score_all(self, terms: list[str]) -> tuple[Mask, NDArray[np.float64]]:
-        """Documents containing every term, and the sum of the terms' weights (whoosh's And)."""
+    def score(
+        self, groups: list[WordGroup], phrase_terms: list[str]
+    ) -> tuple[Mask, NDArray[np.float64]]:
+        """Documents matching every word group, and their scores, computed as whoosh's And/Or
+        matchers compute them: a sum over every matching term (search_index.query)."""
+        mask = self.everything()
         scores = np.zeros(self.doc_count, dtype=np.float64)
-        hits = np.zeros(self.doc_count, dtype=np.int32)
-        for term in terms:
-            docs, weights = self.postings(term)
+        for group in groups:
+            group_mask = ~self.everything()
+            for alternative in group.alternatives:
+                alt_mask = self.everything()
+                alt_scores = np.zeros(self.doc_count, dtype=np.float64)
+                for term in alternative:
+                    term_mask = ~self.everything()
+                    for field_name, boost in (("content", 1.0), ("meta", META_BOOST)):
+                        docs, weights = self.postings(field_name, term)
+                        term_mask[docs] = True
+                        alt_scores[docs] += weights * boost
+                    alt_mask &= term_mask
+                group_mask |= alt_mask
+                scores += np.where(alt_mask, alt_scores, 0.0)
+            mask &= group_mask
+        for term in phrase_terms:
+            docs, weights = self.postings("content", term)
             scores[docs] += weights
-            hits[docs] += 1
-        return hits == len(terms), scores
+        return mask, scores
 
     def everything(self) -> Mask:
         return np.ones(self.doc_count, dtype=np.bool_)

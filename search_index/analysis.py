@@ -29,13 +29,18 @@ _COMPOUND = re.compile(r"[\W_]+")
 _PAREN = re.compile(r"\(")
 
 
+def compound_parts(text: str) -> list[str]:
+    """The pieces of a cite or hyphenated word: `48-hour` -> 48, hour."""
+    return [p for p in _COMPOUND.split(text) if p]
+
+
 def compound_forms(text: str) -> list[str]:
     """Other forms under which a cite is found: its prefixes at each `(` (`7282.5(a)(1)` ->
     `7282.5`, `7282.5(a)`), a form without a trailing letter (`i-247d` -> `i-247`), the squashed
     form (`287g`) and the parts (`287`, `g`)."""
     forms = [text[: m.start()] for m in _PAREN.finditer(text)]
     forms += [text[:-1]] if re.fullmatch(r"[a-z]{1,3}-\d+[a-z]", text) else []
-    parts = [p for p in _COMPOUND.split(text) if p]
+    parts = compound_parts(text)
     if len(parts) > 1:
         forms += ["".join(parts), *parts]
     return [f for f in dict.fromkeys(forms) if f and f != text]
@@ -43,7 +48,11 @@ def compound_forms(text: str) -> list[str]:
 
 class CompoundParts(Filter):  # type: ignore[misc]
     """At index time, also index the other forms of a cite at the same position (see
-    compound_forms). Queries keep the token whole, so a cite typed as written matches."""
+    compound_forms), word parts stemmed like any word. Queries keep the token whole, so a cite
+    typed as written matches; search_index.query adds its parts as an alternative."""
+
+    def __init__(self, stem: bool) -> None:
+        self.stemming = stem
 
     def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
         for token in tokens:
@@ -53,13 +62,13 @@ class CompoundParts(Filter):  # type: ignore[misc]
             original = token.text
             if _COMPOUND.search(original):
                 for form in compound_forms(original):
-                    token.text = form
+                    token.text = stem(form) if self.stemming and form.isalpha() else form
                     yield token
                 token.text = original
 
 
 @lru_cache(maxsize=50_000)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     return str(porter_stem(word))
 
 
@@ -70,7 +79,7 @@ class StemWords(Filter):  # type: ignore[misc]
         for token in tokens:
             text = token.text
             if text.isalpha():
-                token.text = _stem(text)
+                token.text = stem(text)
             yield token
 
 
@@ -83,4 +92,4 @@ def legal_analyzer(stem: bool = True) -> Any:
     )
     if stem:
         chain = chain | StemWords()
-    return chain | CompoundParts()
+    return chain | CompoundParts(stem)

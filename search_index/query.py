@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 
 from kb.errors import QuerySyntaxError
-from search_index.analysis import legal_analyzer
+from search_index.analysis import compound_parts, legal_analyzer, stem
+from search_index.synonyms import SYNONYMS
 
 MAX_QUERY_CHARS = 1000
-TEXT_FIELDS = ("content",)
-PHRASE_FIELDS = ("content",)
+META_BOOST = 0.5
+"""How much a match in the protocol's name and citation counts against one in the provision."""
 # query name -> index field
 FILTER_FIELDS = {
     "jurisdiction": "jurisdiction",
@@ -37,6 +38,38 @@ _TOKEN = re.compile(
 )
 _YEAR_RANGE = re.compile(r"^(?P<low>\d{4})?(?:(?P<dots>\.\.)(?P<high>\d{4})?)?$")
 _ANALYZER = legal_analyzer(stem=True)
+# Words people put in questions that provisions rarely repeat ("who bars holds", "no holds past
+# release"): not required outside quotes. Inside a "phrase" they count like any word.
+QUESTION_WORDS = frozenset(
+    {
+        "no",
+        "not",
+        "only",
+        "what",
+        "who",
+        "which",
+        "how",
+        "does",
+        "do",
+        "can",
+        "should",
+        "where",
+        "why",
+    }
+)
+
+
+@dataclass(frozen=True)
+class WordGroup:
+    """One typed word: it matches when any alternative matches, an alternative when all its terms
+    do (in either text field). Alternatives are the word itself, the parts of a cite or hyphenated
+    word (`48-hour` -> 48 hour) and synonyms (search_index.synonyms)."""
+
+    word: str
+    alternatives: tuple[tuple[str, ...], ...]
+
+    def terms(self) -> set[str]:
+        return {term for alternative in self.alternatives for term in alternative}
 
 
 @dataclass
@@ -46,8 +79,8 @@ class ParsedQuery:
     filters: list[wq.Query] = field(default_factory=list)
     words: list[str] = field(default_factory=list)
     """Plain words as typed, for "did you mean"."""
-    terms: list[str] = field(default_factory=list)
-    """The analyzed terms of the plain words: every one is required."""
+    groups: list[WordGroup] = field(default_factory=list)
+    """The plain words, each with its alternatives: every group is required."""
     facet_filters: list[tuple[str, list[str]]] = field(default_factory=list)
     """(index field, accepted values) pairs; a document must match every pair."""
     year_ranges: list[tuple[int | None, int | None]] = field(default_factory=list)
@@ -110,22 +143,45 @@ def parse(text: str, codebook_keys: frozenset[str]) -> ParsedQuery:
             parsed.simple = False
             parsed.fuzzy = True
         elif match.group("word") is not None:
-            word = match.group("word")
-            terms = analyzed(word)
-            if terms:
-                parsed.words.append(word)
-                parsed.terms.extend(terms)
-                scored.append(_any_field(terms))
+            group = word_group(match.group("word"))
+            if group is not None:
+                parsed.words.append(group.word)
+                parsed.groups.append(group)
+                scored.append(_group_query(group))
         pos = match.end()
     if scored:
         parsed.text_query = scored[0] if len(scored) == 1 else wq.And(scored)
     return parsed
 
 
-def _any_field(terms: list[str]) -> wq.Query:
-    """One typed word (which may analyze to several terms): all its terms, in any text field."""
-    per_term = [wq.Or([wq.Term(f, t) for f in TEXT_FIELDS]) for t in terms]
-    return per_term[0] if len(per_term) == 1 else wq.And(per_term)
+def word_group(word: str) -> WordGroup | None:
+    """The alternatives of one typed word; None for a word that is not required (QUESTION_WORDS)."""
+    if word.lower() in QUESTION_WORDS:
+        return None
+    terms = tuple(analyzed(word))
+    if not terms:
+        return None
+    alternatives = [terms]
+    if len(terms) == 1:
+        parts = compound_parts(terms[0])
+        if len(parts) > 1:
+            alternatives.append(tuple(stem(p) if p.isalpha() else p for p in parts))
+    for synonym in SYNONYMS.get(word.lower(), ()):
+        alternatives.append(tuple(analyzed(synonym)))
+    return WordGroup(word, tuple(dict.fromkeys(a for a in alternatives if a)))
+
+
+def _term(term: str) -> wq.Query:
+    """A term in either text field; the protocol's name and citation weigh less."""
+    return wq.Or([wq.Term("content", term), wq.Term("meta", term, boost=META_BOOST)])
+
+
+def _group_query(group: WordGroup) -> wq.Query:
+    alternatives = [
+        _term(alt[0]) if len(alt) == 1 else wq.And([_term(t) for t in alt])
+        for alt in group.alternatives
+    ]
+    return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
 
 
 def _phrase(inside: str) -> wq.Query | None:
@@ -133,8 +189,8 @@ def _phrase(inside: str) -> wq.Query | None:
     if not terms:
         return None
     if len(terms) == 1:
-        return _any_field(terms)
-    return wq.Or([wq.Phrase(f, terms) for f in PHRASE_FIELDS])
+        return wq.Term("content", terms[0])
+    return wq.Phrase("content", terms)
 
 
 def _fuzzy(word: str, distance: str) -> wq.Query:
@@ -144,9 +200,7 @@ def _fuzzy(word: str, distance: str) -> wq.Query:
     maxdist = int(distance) if distance else 1
     if not 1 <= maxdist <= 2:
         raise QuerySyntaxError(f"fuzzy distance must be 1 or 2, not {distance}")
-    return wq.Or(
-        [wq.FuzzyTerm(f, terms[0], maxdist=maxdist, prefixlength=1) for f in PHRASE_FIELDS]
-    )
+    return wq.FuzzyTerm("content", terms[0], maxdist=maxdist, prefixlength=1)
 
 
 def _filter(name: str, value: str, codebook_keys: frozenset[str], parsed: ParsedQuery) -> wq.Query:

@@ -13,9 +13,10 @@ from kb.codebook import value_text
 from search_index.analysis import legal_analyzer
 
 FACETS = ("jurisdiction", "topic", "status", "level", "year")
-# Text searched: one field, so a word is one posting list (fast); the heading is written
-# twice so that a match there weighs more.
-SEARCHED = ("jurisdiction_name", "title", "citation", "cite", "heading", "heading", "summary")
+# Text searched, in two fields: the provision itself (the heading written twice, so a match
+# there weighs more) and, weighing less, the protocol it belongs to (search_index.query.META_BOOST).
+CONTENT = ("cite", "heading", "heading", "summary")
+META = ("jurisdiction_name", "title", "citation", "overview")
 
 
 def make_schema() -> Schema:
@@ -38,6 +39,7 @@ def make_schema() -> Schema:
         topic=KEYWORD(stored=True, lowercase=True, scorable=False),
         coding=KEYWORD(lowercase=False, scorable=False),
         content=TEXT(analyzer=legal_analyzer(stem=True), phrase=True),
+        meta=TEXT(analyzer=legal_analyzer(stem=True), phrase=False),
     )
 
 
@@ -87,6 +89,7 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
                     "summary": provision.summary,
                     "topic": " ".join(provision.topics),
                     "coding": coding,
+                    "overview": protocol.overview,
                 }
             )
     for record in store.list_context(db):
@@ -109,10 +112,13 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
                 "summary": record.summary,
                 "topic": "",
                 "coding": "",
+                "overview": "",
             }
         )
 
 
 def _with_content(doc: dict[str, Any]) -> dict[str, Any]:
-    doc["content"] = "\n".join(str(doc[name]) for name in SEARCHED)
+    doc["content"] = "\n".join(str(doc[name]) for name in CONTENT)
+    doc["meta"] = "\n".join(str(doc[name]) for name in META)
+    del doc["overview"]  # searched through `meta`, not stored
     return doc

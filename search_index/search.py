@@ -145,15 +145,15 @@ class SearchIndex:
                 mask = self._filter_mask(gen.accel, parsed)
             else:
                 mask = self._whoosh_mask(gen, parsed)
-            terms = parsed.terms + parsed.phrase_terms
             all_scores = None
-            if terms:
-                matched, all_scores = gen.accel.score_all(terms)
+            if parsed.groups or parsed.phrase_terms:
+                matched, all_scores = gen.accel.score(parsed.groups, parsed.phrase_terms)
                 mask &= matched
             docnums = gen.accel.top(mask, all_scores if sort == "relevance" else None, wanted)
             if all_scores is not None:
                 scores = {d: float(all_scores[d]) for d in docnums}
-            highlight_terms = dict.fromkeys(docnums, frozenset(terms))
+            terms = frozenset(parsed.phrase_terms).union(*(g.terms() for g in parsed.groups))
+            highlight_terms = dict.fromkeys(docnums, terms)
         else:
             mask = self._whoosh_mask(gen, parsed)
             if sort == "date":

@@ -163,6 +163,9 @@ def test_a_failed_index_build_keeps_the_current_index(tmp_path: Path, index: Sea
         "notice status:in_force",
         '"criminal warrant"',
         '"no holds" county',
+        "juveniles notice",
+        "2(a)-(b) warrant",
+        "examplia detainer",
     ],
 )
 def test_array_ranking_matches_whoosh_ranking(index: SearchIndex, query: str) -> None:
