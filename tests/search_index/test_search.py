@@ -180,3 +180,49 @@ def test_array_ranking_matches_whoosh_ranking(index: SearchIndex, query: str) ->
     assert [h.id for h in result.hits] == [hit["id"] for hit in expected]
     assert [h.score for h in result.hits] == pytest.approx([hit.score for hit in expected])
     assert result.total == len(expected)
+
+
+READER = """
+import sys, time
+from pathlib import Path
+from search_index.search import SearchIndex
+index, stop = SearchIndex(Path(sys.argv[1])), Path(sys.argv[2])
+seen, deadline = set(), time.monotonic() + 30
+while not stop.exists() and time.monotonic() < deadline:
+    assert index.search("warrant").total == 1
+    seen.add(index._generation().path)
+print(len(seen))
+"""
+
+
+def test_several_processes_read_one_index_while_it_is_rebuilt(content: Path, tmp_path: Path) -> None:
+    """Two reader processes keep searching while the index is rebuilt (generations switch)."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+    build(content, url)
+    build_index(make_engine(url), tmp_path / "index")
+    stop = tmp_path / "stop"
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", READER, str(tmp_path / "index"), str(stop)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    time.sleep(1.5)  # let both readers open the first generation
+    for _ in range(4):
+        build_index(make_engine(url), tmp_path / "index")
+        time.sleep(0.3)
+    stop.touch()
+    for reader in readers:
+        out, err = reader.communicate(timeout=60)
+        assert reader.returncode == 0, err
+        assert int(out) >= 2, "a reader never switched to a newer generation"
