@@ -38,8 +38,9 @@ class _Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def reporter(self, path: Path) -> Report:
-        shown = display_path(path)
+    def reporter(self, path: Path | str) -> Report:
+        """Report problems of one file; a str is a path already made displayable."""
+        shown = path if isinstance(path, str) else display_path(path)
         return lambda line, message: self.problems.append(Problem(shown, line, message))
 
     def read(self, path: Path, root: Path) -> str | None:
@@ -266,7 +267,7 @@ def _check_references(dataset: Dataset, found: _Collector, unreadable: set[str])
     contexts = {c.id for c in dataset.contexts}
     by_id: dict[str, ProtocolRecord] = {}
     for protocol in dataset.protocols:
-        report = _reporter_for(found, protocol.path)
+        report = found.reporter(protocol.path)
         if protocol.id in by_id:
             report(
                 protocol.lines["id"],
@@ -284,25 +285,28 @@ def _check_references(dataset: Dataset, found: _Collector, unreadable: set[str])
             if provision.anchor in anchors:
                 report(provision.line, f"anchor {provision.anchor!r} is used twice in this file")
             anchors.add(provision.anchor)
-            for topic in provision.topics:
-                if topic not in topics:
-                    report(
-                        provision.line,
-                        f"unknown topic {topic!r}; topics are listed in protocols/topics.yaml",
-                    )
-            for source in provision.sources:
-                if source not in source_ids:
-                    report(
-                        provision.line, f"unknown source {source!r}; give it as `id:` under sources"
-                    )
-            for context in provision.context:
-                if context not in contexts:
-                    report(
-                        provision.line,
-                        f"unknown background record {context!r}; see protocols/context/",
-                    )
+            for values, known, message in (
+                (
+                    provision.topics,
+                    topics,
+                    "unknown topic {!r}; topics are listed in protocols/topics.yaml",
+                ),
+                (
+                    provision.sources,
+                    source_ids,
+                    "unknown source {!r}; give it as `id:` under sources",
+                ),
+                (
+                    provision.context,
+                    contexts,
+                    "unknown background record {!r}; see protocols/context/",
+                ),
+            ):
+                for value in values:
+                    if value not in known:
+                        report(provision.line, message.format(value))
     for protocol in dataset.protocols:
-        report = _reporter_for(found, protocol.path)
+        report = found.reporter(protocol.path)
         for field, links, back in (
             ("predecessor", protocol.predecessors, "successor"),
             ("successor", protocol.successors, "predecessor"),
@@ -318,7 +322,3 @@ def _check_references(dataset: Dataset, found: _Collector, unreadable: set[str])
                         protocol.lines[field],
                         f"{field} {other_id!r} does not list {protocol.id!r} as its {back}",
                     )
-
-
-def _reporter_for(found: _Collector, shown_path: str) -> Report:
-    return lambda line, message: found.problems.append(Problem(shown_path, line, message))
