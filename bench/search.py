@@ -125,7 +125,9 @@ def main() -> None:
             a, b = words(2)
             add("term", a, a)
             add("two-term AND", f"{a} {b}", f"{a} AND {b}")
-            add("phrase", f'"{a} {b}"', f'"{a} {b}"')
+            add("phrase (2 words)", f'"{a} {b}"', f'"{a} {b}"')
+            c = rng.choice(WORDS)
+            add("phrase (3 words)", f'"{a} {b} {c}"', f'"{a} {b} {c}"')
             typo = a[:-1] if len(a) > 4 else a
             add("fuzzy (FTS5: prefix)", f"{typo}~", f"{typo[:4]}*")
             topic = rng.choice(topics)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,12 @@ def write(index: Any, docs: list[dict[str, Any]], generation: Path) -> None:
         offsets = [0]
         doc_chunks: list[NDArray[np.int32]] = []
         weight_chunks: list[NDArray[np.float64]] = []
+        # (document, position, term number) of every `content` token, for the bigram table
+        occurrences: tuple[array[int], array[int], array[int]] = (
+            array("i"),
+            array("i"),
+            array("i"),
+        )
         for field_name in TEXT_FIELDS:
             for raw in reader.lexicon(field_name):
                 term = raw.decode("utf-8")
@@ -42,9 +49,15 @@ def write(index: Any, docs: list[dict[str, Any]], generation: Path) -> None:
                 matcher = reader.postings(field_name, term)
                 ids: list[int] = []
                 weights: list[float] = []
+                term_number = len(term_names)
                 while matcher.is_active():
                     ids.append(matcher.id())
                     weights.append(scorer.score(matcher))
+                    if field_name == "content":
+                        for position in matcher.value_as("positions"):
+                            occurrences[0].append(matcher.id())
+                            occurrences[1].append(position)
+                            occurrences[2].append(term_number)
                     matcher.next()
                 term_names.append(f"{field_name}:{term}")
                 doc_chunks.append(np.asarray(ids, dtype=np.int32))
@@ -77,6 +90,7 @@ def write(index: Any, docs: list[dict[str, Any]], generation: Path) -> None:
     )
 
     arrays: dict[str, NDArray[Any]] = {f"codes_{name}": codes[name] for name in SINGLE_FACETS}
+    arrays.update(_bigrams(*occurrences, term_count=len(term_names)))
     # numpy's stubs read **kwargs of savez as its allow_pickle flag, hence the ignore.
     np.savez(
         generation / ARRAYS,
@@ -101,6 +115,39 @@ def write(index: Any, docs: list[dict[str, Any]], generation: Path) -> None:
     )
 
 
+def _bigrams(
+    docs: array[int], positions: array[int], terms: array[int], term_count: int
+) -> dict[str, NDArray[Any]]:
+    """Every pair of terms at consecutive positions of a document (as whoosh stored them, so
+    forms of a cite and stop-word gaps behave as in whoosh's phrase matcher), with its documents:
+    a two-word phrase becomes one lookup."""
+    doc = np.frombuffer(docs, dtype=np.int32).astype(np.int64)
+    pos = np.frombuffer(positions, dtype=np.int32).astype(np.int64)
+    term = np.frombuffer(terms, dtype=np.int32).astype(np.int64)
+    stride = int(pos.max()) + 2 if len(pos) else 1
+    keys = doc * stride + pos
+    order = np.argsort(keys, kind="stable")
+    keys, doc, term = keys[order], doc[order], term[order]
+    low = np.searchsorted(keys, keys + 1, side="left")
+    count = np.searchsorted(keys, keys + 1, side="right") - low
+    first = np.repeat(np.arange(len(keys)), count)
+    within = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    second = np.repeat(low, count) + within
+    pair = term[first] * term_count + term[second]
+    pair_doc = doc[first]
+    order = np.lexsort((pair_doc, pair))
+    pair, pair_doc = pair[order], pair_doc[order]
+    keep = np.ones(len(pair), dtype=np.bool_)
+    keep[1:] = (pair[1:] != pair[:-1]) | (pair_doc[1:] != pair_doc[:-1])
+    pair, pair_doc = pair[keep], pair_doc[keep]
+    unique, starts = np.unique(pair, return_index=True)
+    return {
+        "bigram_keys": unique,
+        "bigram_offsets": np.append(starts, len(pair)).astype(np.int64),
+        "bigram_docs": pair_doc.astype(np.int32),
+    }
+
+
 @dataclass
 class Accelerator:
     doc_count: int
@@ -116,6 +163,9 @@ class Accelerator:
     date_rank: NDArray[np.int32]
     year: NDArray[np.int32]
     words: list[str]
+    bigram_keys: NDArray[np.int64]
+    bigram_offsets: NDArray[np.int64]
+    bigram_docs: NDArray[np.int32]
 
     @classmethod
     def load(cls, generation: Path) -> Accelerator:
@@ -135,6 +185,9 @@ class Accelerator:
             date_rank=arrays["date_rank"],
             year=arrays["year"],
             words=lists["words"],
+            bigram_keys=arrays["bigram_keys"],
+            bigram_offsets=arrays["bigram_offsets"],
+            bigram_docs=arrays["bigram_docs"],
         )
 
     def postings(self, field_name: str, term: str) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
@@ -170,6 +223,24 @@ class Accelerator:
             docs, weights = self.postings("content", term)
             scores[docs] += weights
         return mask, scores
+
+    def phrase(self, terms: list[str]) -> Mask | None:
+        """Documents holding a one- or two-term phrase; None for longer phrases (whoosh decides)."""
+        mask = ~self.everything()
+        if len(terms) == 1:
+            docs, _weights = self.postings("content", terms[0])
+            mask[docs] = True
+            return mask
+        if len(terms) != 2:
+            return None
+        numbers = [self.term_index.get(f"content:{t}") for t in terms]
+        if numbers[0] is None or numbers[1] is None:
+            return mask
+        key = numbers[0] * len(self.term_index) + numbers[1]
+        i = int(np.searchsorted(self.bigram_keys, key))
+        if i < len(self.bigram_keys) and self.bigram_keys[i] == key:
+            mask[self.bigram_docs[self.bigram_offsets[i] : self.bigram_offsets[i + 1]]] = True
+        return mask
 
     def everything(self) -> Mask:
         return np.ones(self.doc_count, dtype=np.bool_)

@@ -84,11 +84,15 @@ class ParsedQuery:
     facet_filters: list[tuple[str, list[str]]] = field(default_factory=list)
     """(index field, accepted values) pairs; a document must match every pair."""
     year_ranges: list[tuple[int | None, int | None]] = field(default_factory=list)
-    phrase_terms: list[str] = field(default_factory=list)
-    """The analyzed terms of the quoted phrases."""
+    phrases: list[list[str]] = field(default_factory=list)
+    """The analyzed terms of each quoted phrase."""
     simple: bool = True
     """Only words and filters: no phrase or fuzzy term."""
     fuzzy: bool = False
+
+    @property
+    def phrase_terms(self) -> list[str]:
+        return [term for phrase in self.phrases for term in phrase]
 
     def combined(self) -> wq.Query:
         parts = ([self.text_query] if self.text_query is not None else []) + self.filters
@@ -130,7 +134,7 @@ def parse(text: str, codebook_keys: frozenset[str]) -> ParsedQuery:
             phrase = _phrase(text[match.end() : end])
             if phrase is not None:
                 scored.append(phrase)
-                parsed.phrase_terms.extend(analyzed(text[match.end() : end]))
+                parsed.phrases.append(analyzed(text[match.end() : end]))
                 parsed.simple = False
             pos = end + 1
             continue

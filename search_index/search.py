@@ -140,11 +140,15 @@ class SearchIndex:
         highlight_terms: dict[int, frozenset[str]] = {}
         if not parsed.fuzzy:
             # Words, filters and phrases: the arrays rank (a phrase scores as the sum of its
-            # terms in whoosh too); whoosh only decides which documents hold the phrases.
-            if parsed.simple:
-                mask = self._filter_mask(gen.accel, parsed)
-            else:
-                mask = self._whoosh_mask(gen, parsed)
+            # terms in whoosh too) and find two-word phrases through the bigram table; whoosh
+            # decides only for longer phrases.
+            mask = self._filter_mask(gen.accel, parsed)
+            for phrase in parsed.phrases:
+                phrase_mask = gen.accel.phrase(phrase)
+                if phrase_mask is None:  # three words or more: whoosh's phrase matcher decides
+                    mask &= self._whoosh_mask(gen, parsed)
+                    break
+                mask &= phrase_mask
             all_scores = None
             if parsed.groups or parsed.phrase_terms:
                 matched, all_scores = gen.accel.score(parsed.groups, parsed.phrase_terms)

@@ -195,7 +195,9 @@ print(len(seen))
 """
 
 
-def test_several_processes_read_one_index_while_it_is_rebuilt(content: Path, tmp_path: Path) -> None:
+def test_several_processes_read_one_index_while_it_is_rebuilt(
+    content: Path, tmp_path: Path
+) -> None:
     """Two reader processes keep searching while the index is rebuilt (generations switch)."""
     import subprocess
     import sys

@@ -1,0 +1,56 @@
+"""Two-word phrases are found from the bigram table; it must agree with whoosh's phrase matcher."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+
+from kb.build import build
+from kb.db import make_engine
+from kb.loader import load_valid_dataset
+from search_index.build import build_index
+from search_index.query import analyzed
+from search_index.search import SearchIndex
+from tests.conftest import PROTOCOLS
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    folder = tmp_path_factory.mktemp("phrases")
+    url = f"sqlite:///{folder / 'kb.sqlite3'}"
+    build(PROTOCOLS, url)
+    build_index(make_engine(url), folder / "index")
+    return SearchIndex(folder / "index")
+
+
+def word_pairs() -> list[str]:
+    """Adjacent word pairs from the content itself, plus cites and stop-word gaps."""
+    dataset = load_valid_dataset(PROTOCOLS)
+    words = re.findall(r"\S+", " ".join(v.summary for p in dataset.protocols for v in p.provisions))
+    pairs = [f"{a} {b}" for a, b in zip(words[::13], words[1::13], strict=False)]
+    return [
+        *pairs[:400],
+        "287(g) agreement",
+        "48 hours",
+        "judicial warrant",
+        "violent felony",
+        "no holds",
+    ]
+
+
+def test_bigram_phrases_match_whoosh_phrases(index: SearchIndex) -> None:
+    generation = index._generation()
+    checked = 0
+    for text in word_pairs():
+        terms = analyzed(text)
+        if len(terms) != 2:
+            continue
+        ours = generation.accel.phrase(terms)
+        assert ours is not None
+        theirs = sorted(generation.searcher.docs_for_query(wq.Phrase("content", terms)))
+        assert np.flatnonzero(ours).tolist() == theirs, text
+        checked += 1
+    assert checked > 150
