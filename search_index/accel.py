@@ -91,6 +91,7 @@ def write(index: Any, docs: list[dict[str, Any]], generation: Path) -> None:
 
     arrays: dict[str, NDArray[Any]] = {f"codes_{name}": codes[name] for name in SINGLE_FACETS}
     arrays.update(_bigrams(*occurrences, term_count=len(term_names)))
+    arrays.update(_positions(*occurrences, term_count=len(term_names)))
     # numpy's stubs read **kwargs of savez as its allow_pickle flag, hence the ignore.
     np.savez(
         generation / ARRAYS,
@@ -148,6 +149,29 @@ def _bigrams(
     }
 
 
+PHRASE_SLACK = 64
+"""Longest phrase the position arrays check; longer ones go to whoosh."""
+POSITION_STRIDE = 1 << 21
+
+
+def _positions(
+    docs: array[int], positions: array[int], terms: array[int], term_count: int
+) -> dict[str, NDArray[Any]]:
+    """Every occurrence of every `content` term as (document, position), grouped by term, so a
+    phrase of any length is checked by intersecting shifted positions."""
+    doc = np.frombuffer(docs, dtype=np.int32)
+    pos = np.frombuffer(positions, dtype=np.int32)
+    term = np.frombuffer(terms, dtype=np.int32)
+    order = np.lexsort((pos, doc, term))
+    return {
+        "occurrence_docs": doc[order].copy(),
+        "occurrence_positions": pos[order].copy(),
+        "occurrence_offsets": np.searchsorted(term[order], np.arange(term_count + 1)).astype(
+            np.int64
+        ),
+    }
+
+
 @dataclass
 class Accelerator:
     doc_count: int
@@ -166,6 +190,9 @@ class Accelerator:
     bigram_keys: NDArray[np.int64]
     bigram_offsets: NDArray[np.int64]
     bigram_docs: NDArray[np.int32]
+    occurrence_docs: NDArray[np.int32]
+    occurrence_positions: NDArray[np.int32]
+    occurrence_offsets: NDArray[np.int64]
 
     @classmethod
     def load(cls, generation: Path) -> Accelerator:
@@ -188,6 +215,9 @@ class Accelerator:
             bigram_keys=arrays["bigram_keys"],
             bigram_offsets=arrays["bigram_offsets"],
             bigram_docs=arrays["bigram_docs"],
+            occurrence_docs=arrays["occurrence_docs"],
+            occurrence_positions=arrays["occurrence_positions"],
+            occurrence_offsets=arrays["occurrence_offsets"],
         )
 
     def postings(self, field_name: str, term: str) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
@@ -225,21 +255,40 @@ class Accelerator:
         return mask, scores
 
     def phrase(self, terms: list[str]) -> Mask | None:
-        """Documents holding a one- or two-term phrase; None for longer phrases (whoosh decides)."""
+        """Documents holding the phrase: one term from its postings, two from the bigram table,
+        more by intersecting shifted positions; None past PHRASE_SLACK terms (whoosh decides)."""
         mask = ~self.everything()
         if len(terms) == 1:
             docs, _weights = self.postings("content", terms[0])
             mask[docs] = True
             return mask
-        if len(terms) != 2:
+        if len(terms) > PHRASE_SLACK:
             return None
         numbers = [self.term_index.get(f"content:{t}") for t in terms]
-        if numbers[0] is None or numbers[1] is None:
+        if any(n is None for n in numbers):
             return mask
+        if len(terms) > 2:
+            return self._phrase_by_positions([int(n) for n in numbers if n is not None])
+        assert numbers[0] is not None and numbers[1] is not None
         key = numbers[0] * len(self.term_index) + numbers[1]
         i = int(np.searchsorted(self.bigram_keys, key))
         if i < len(self.bigram_keys) and self.bigram_keys[i] == key:
             mask[self.bigram_docs[self.bigram_offsets[i] : self.bigram_offsets[i + 1]]] = True
+        return mask
+
+    def _phrase_by_positions(self, numbers: list[int]) -> Mask:
+        keys: NDArray[np.int64] | None = None
+        for shift, number in enumerate(numbers):
+            low, high = self.occurrence_offsets[number], self.occurrence_offsets[number + 1]
+            docs = self.occurrence_docs[low:high].astype(np.int64)
+            positions = self.occurrence_positions[low:high].astype(np.int64)
+            shifted = docs * POSITION_STRIDE + positions + (PHRASE_SLACK - shift)
+            keys = shifted if keys is None else np.intersect1d(keys, shifted)
+            if not len(keys):
+                break
+        mask = ~self.everything()
+        if keys is not None:
+            mask[keys // POSITION_STRIDE] = True
         return mask
 
     def everything(self) -> Mask:

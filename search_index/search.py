@@ -140,12 +140,12 @@ class SearchIndex:
         highlight_terms: dict[int, frozenset[str]] = {}
         if not parsed.fuzzy:
             # Words, filters and phrases: the arrays rank (a phrase scores as the sum of its
-            # terms in whoosh too) and find two-word phrases through the bigram table; whoosh
-            # decides only for longer phrases.
+            # terms in whoosh too) and find phrases (bigram table, shifted positions); whoosh
+            # decides only for phrases past accel.PHRASE_SLACK terms.
             mask = self._filter_mask(gen.accel, parsed)
             for phrase in parsed.phrases:
                 phrase_mask = gen.accel.phrase(phrase)
-                if phrase_mask is None:  # three words or more: whoosh's phrase matcher decides
+                if phrase_mask is None:  # a very long phrase: whoosh's phrase matcher decides
                     mask &= self._whoosh_mask(gen, parsed)
                     break
                 mask &= phrase_mask

@@ -41,16 +41,23 @@ def word_pairs() -> list[str]:
     ]
 
 
-def test_bigram_phrases_match_whoosh_phrases(index: SearchIndex) -> None:
+def word_triples() -> list[str]:
+    dataset = load_valid_dataset(PROTOCOLS)
+    words = re.findall(r"\S+", " ".join(v.summary for p in dataset.protocols for v in p.provisions))
+    triples = [" ".join(words[i : i + 3]) for i in range(0, len(words) - 3, 11)]
+    return [*triples[:500], "serious or violent felony", "civil immigration detainer"]
+
+
+def test_array_phrases_match_whoosh_phrases(index: SearchIndex) -> None:
     generation = index._generation()
-    checked = 0
-    for text in word_pairs():
+    checked = {2: 0, 3: 0}
+    for text in word_pairs() + word_triples():
         terms = analyzed(text)
-        if len(terms) != 2:
+        if len(terms) not in checked:
             continue
         ours = generation.accel.phrase(terms)
         assert ours is not None
         theirs = sorted(generation.searcher.docs_for_query(wq.Phrase("content", terms)))
         assert np.flatnonzero(ours).tolist() == theirs, text
-        checked += 1
-    assert checked > 150
+        checked[len(terms)] += 1
+    assert checked[2] > 150 and checked[3] > 100
