@@ -20,7 +20,7 @@ from kb.errors import DatabaseUnavailable, KBError, ValidationFailed
 from kb.export import export_json
 from kb.loader import Progress, content_version, load_dataset
 from kb.settings import Settings
-from search_index.build import VERSION_FILE, IndexReport, build_index
+from search_index.build import IndexReport, build_index, generation_version
 from search_index.generations import current_generation
 from search_index.search import SearchIndex
 
@@ -260,9 +260,7 @@ def _database_version(settings: Settings) -> str:
 
 
 def _index_version(settings: Settings) -> str | None:
-    generation = current_generation(settings.index_dir)
-    version_file = generation / VERSION_FILE if generation else None
-    return version_file.read_text() if version_file and version_file.exists() else None
+    return generation_version(current_generation(settings.index_dir))
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ import json
 import re
 from array import array
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -265,23 +266,31 @@ class Accelerator:
         if len(terms) > PHRASE_SLACK:
             return None
         numbers = [self.term_index.get(f"content:{t}") for t in terms]
-        if any(n is None for n in numbers):
-            return mask
-        if len(terms) > 2:
-            return self._phrase_by_positions([int(n) for n in numbers if n is not None])
-        assert numbers[0] is not None and numbers[1] is not None
-        key = numbers[0] * len(self.term_index) + numbers[1]
+        known = [n for n in numbers if n is not None]
+        if len(known) < len(numbers):
+            return mask  # a term that is nowhere: no document holds the phrase
+        return self._bigram(*known) if len(known) == 2 else self._phrase_by_positions(known)
+
+    def _bigram(self, first: int, second: int) -> Mask:
+        mask = ~self.everything()
+        key = first * len(self.term_index) + second
         i = int(np.searchsorted(self.bigram_keys, key))
         if i < len(self.bigram_keys) and self.bigram_keys[i] == key:
             mask[self.bigram_docs[self.bigram_offsets[i] : self.bigram_offsets[i + 1]]] = True
         return mask
 
     def _phrase_by_positions(self, numbers: list[int]) -> Mask:
+        # Documents holding every adjacent pair are the only candidates; check positions there.
+        candidates = self.everything()
+        for first, second in pairwise(numbers):
+            candidates &= self._bigram(first, second)
         keys: NDArray[np.int64] | None = None
         for shift, number in enumerate(numbers):
             low, high = self.occurrence_offsets[number], self.occurrence_offsets[number + 1]
-            docs = self.occurrence_docs[low:high].astype(np.int64)
-            positions = self.occurrence_positions[low:high].astype(np.int64)
+            docs = self.occurrence_docs[low:high]
+            keep = candidates[docs]
+            docs = docs[keep].astype(np.int64)
+            positions = self.occurrence_positions[low:high][keep].astype(np.int64)
             shifted = docs * POSITION_STRIDE + positions + (PHRASE_SLACK - shift)
             keys = shifted if keys is None else np.intersect1d(keys, shifted)
             if not len(keys):

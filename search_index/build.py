@@ -17,6 +17,10 @@ from search_index.generations import discard, new_generation, switch_to
 from search_index.schema import documents, make_schema
 
 VERSION_FILE = "KB_VERSION"
+FORMAT_FILE = "KB_INDEX_FORMAT"
+INDEX_FORMAT = "4"
+"""Bump when the schema, the analysis or the arrays change: older generations are then rebuilt
+(`kb serve`) or refused with a clear message, never half-read."""
 
 
 @dataclass
@@ -50,6 +54,7 @@ def build_index(
         writer.commit(optimize=True)
         accel.write(index, docs, generation)
         (generation / VERSION_FILE).write_text(info.version)
+        (generation / FORMAT_FILE).write_text(INDEX_FORMAT)
         switch_to(index_dir, generation)
     except Exception as exc:
         discard(generation)
@@ -58,3 +63,16 @@ def build_index(
         ) from exc
     size = sum(p.stat().st_size for p in generation.iterdir())
     return IndexReport(generation, len(docs), info.version, time.perf_counter() - started, size)
+
+
+def generation_version(generation: Path | None) -> str | None:
+    """The content version a generation was built from; None when it is missing or was built
+    in an older index format."""
+    if generation is None:
+        return None
+    try:
+        if (generation / FORMAT_FILE).read_text() != INDEX_FORMAT:
+            return None
+        return (generation / VERSION_FILE).read_text()
+    except OSError:
+        return None

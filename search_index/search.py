@@ -23,6 +23,7 @@ from whoosh.spelling import ListCorrector
 from kb.errors import IndexUnavailable, QuerySyntaxError
 from search_index.accel import Accelerator, Mask
 from search_index.analysis import legal_analyzer
+from search_index.build import generation_version
 from search_index.generations import current_generation
 from search_index.query import ParsedQuery, parse
 
@@ -80,16 +81,21 @@ class _Generation:
 
     def __init__(self, path: Path, accel: Accelerator | None) -> None:
         self.path = path
+        version = generation_version(path)
+        if version is None:
+            raise IndexUnavailable(
+                f"the search index at {path} was built by another version of protocol-kb: "
+                "run `kb index`"
+            )
         try:
             self.index = open_dir(str(path))
             self.accel = accel or Accelerator.load(path)
-        except (EmptyIndexError, OSError) as exc:
+        except (EmptyIndexError, OSError, ValueError) as exc:
             raise IndexUnavailable(
                 f"cannot open the search index at {path}: run `kb index`"
             ) from exc
         self.searcher = self.index.searcher()
-        version_file = path / "KB_VERSION"
-        self.version = version_file.read_text() if version_file.exists() else ""
+        self.version = version
         self.codebook_keys = frozenset(term.split("=", 1)[0] for term in self.accel.coding)
         self.known_words = frozenset(self.accel.words)
         self.corrector = ListCorrector(self.accel.words)

@@ -228,3 +228,15 @@ def test_several_processes_read_one_index_while_it_is_rebuilt(
         out, err = reader.communicate(timeout=60)
         assert reader.returncode == 0, err
         assert int(out) >= 2, "a reader never switched to a newer generation"
+
+
+def test_an_index_from_another_format_is_refused_clearly(
+    tmp_path: Path, index: SearchIndex
+) -> None:
+    from search_index.build import FORMAT_FILE
+
+    generation = current_generation(tmp_path / "index")
+    assert generation is not None
+    (generation / FORMAT_FILE).write_text("0")
+    with pytest.raises(IndexUnavailable, match="another version of protocol-kb: run `kb index`"):
+        SearchIndex(tmp_path / "index").search("warrant")
