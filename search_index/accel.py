@@ -242,7 +242,8 @@ class Accelerator:
                 alt_scores = np.zeros(self.doc_count, dtype=np.float64)
                 for term in alternative:
                     term_mask = ~self.everything()
-                    for field_name, boost in (("content", 1.0), ("meta", META_BOOST)):
+                    for field_name in group.fields:
+                        boost = META_BOOST if field_name == "meta" else 1.0
                         docs, weights = self.postings(field_name, term)
                         term_mask[docs] = True
                         alt_scores[docs] += weights * boost

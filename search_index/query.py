@@ -67,6 +67,8 @@ class WordGroup:
 
     word: str
     alternatives: tuple[tuple[str, ...], ...]
+    fields: tuple[str, ...] = ("content", "meta")
+    """Where the terms are looked for; fuzzy words look in the provision's own text only."""
 
     def terms(self) -> set[str]:
         return {term for alternative in self.alternatives for term in alternative}
@@ -86,9 +88,9 @@ class ParsedQuery:
     year_ranges: list[tuple[int | None, int | None]] = field(default_factory=list)
     phrases: list[list[str]] = field(default_factory=list)
     """The analyzed terms of each quoted phrase."""
-    simple: bool = True
-    """Only words and filters: no phrase or fuzzy term."""
-    fuzzy: bool = False
+    fuzzy: list[tuple[str, int]] = field(default_factory=list)
+    """(analyzed term, edit distance) of each fuzzy word, expanded against the index at search
+    time (search_index.search)."""
 
     @property
     def phrase_terms(self) -> list[str]:
@@ -135,7 +137,6 @@ def parse(text: str, codebook_keys: frozenset[str]) -> ParsedQuery:
             if phrase is not None:
                 scored.append(phrase)
                 parsed.phrases.append(analyzed(text[match.end() : end]))
-                parsed.simple = False
             pos = end + 1
             continue
         if match.group("field") is not None:
@@ -143,9 +144,9 @@ def parse(text: str, codebook_keys: frozenset[str]) -> ParsedQuery:
                 _filter(match.group("field"), match.group("value"), codebook_keys, parsed)
             )
         elif match.group("fuzzy") is not None:
-            scored.append(_fuzzy(match.group("fuzzy"), match.group("distance")))
-            parsed.simple = False
-            parsed.fuzzy = True
+            fuzzy = _fuzzy(match.group("fuzzy"), match.group("distance"))
+            scored.append(fuzzy)
+            parsed.fuzzy.append((fuzzy.text, fuzzy.maxdist))
         elif match.group("word") is not None:
             group = word_group(match.group("word"))
             if group is not None:
@@ -197,7 +198,7 @@ def _phrase(inside: str) -> wq.Query | None:
     return wq.Phrase("content", terms)
 
 
-def _fuzzy(word: str, distance: str) -> wq.Query:
+def _fuzzy(word: str, distance: str) -> wq.FuzzyTerm:
     terms = analyzed(word)
     if len(terms) != 1:
         raise QuerySyntaxError(f"fuzzy search takes one plain word: {word!r}~")

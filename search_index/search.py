@@ -2,9 +2,9 @@
 
 One SearchIndex per process. Each thread keeps its own whoosh searcher for the generation that
 `current` points at and reopens only when a build switches generations; the arrays of
-search_index.accel are loaded once per generation and shared. Words-and-filters queries are
-answered from those arrays (same BM25F weights as whoosh); phrases and fuzzy terms go through
-whoosh's matchers. Either way, totals and facets are counted over arrays.
+search_index.accel are loaded once per generation and shared. Queries are answered from those
+arrays (BM25F weights from whoosh's scorer); whoosh expands fuzzy words, reads stored fields and
+decides phrases longer than accel.PHRASE_SLACK words.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from search_index.accel import Accelerator, Mask
 from search_index.analysis import legal_analyzer
 from search_index.build import generation_version
 from search_index.generations import current_generation
-from search_index.query import ParsedQuery, parse
+from search_index.query import ParsedQuery, WordGroup, parse
 
 SORTS = ("relevance", "date")
 MAX_PER_PAGE = 100
@@ -142,48 +142,30 @@ class SearchIndex:
         gen = self._generation()
         parsed = parse(text, gen.codebook_keys)
         wanted = page * per_page
-        scores: dict[int, float] = {}
-        highlight_terms: dict[int, frozenset[str]] = {}
-        if not parsed.fuzzy:
-            # Words, filters and phrases: the arrays rank (a phrase scores as the sum of its
-            # terms in whoosh too) and find phrases (bigram table, shifted positions); whoosh
-            # decides only for phrases past accel.PHRASE_SLACK terms.
-            mask = self._filter_mask(gen.accel, parsed)
-            for phrase in parsed.phrases:
-                phrase_mask = gen.accel.phrase(phrase)
-                if phrase_mask is None:  # a very long phrase: whoosh's phrase matcher decides
-                    mask &= self._whoosh_mask(gen, parsed)
-                    break
-                mask &= phrase_mask
-            all_scores = None
-            if parsed.groups or parsed.phrase_terms:
-                matched, all_scores = gen.accel.score(parsed.groups, parsed.phrase_terms)
-                mask &= matched
-            docnums = gen.accel.top(mask, all_scores if sort == "relevance" else None, wanted)
-            if all_scores is not None:
-                scores = {d: float(all_scores[d]) for d in docnums}
-            terms = frozenset(parsed.phrase_terms).union(*(g.terms() for g in parsed.groups))
-            highlight_terms = dict.fromkeys(docnums, terms)
-        else:
-            mask = self._whoosh_mask(gen, parsed)
-            if sort == "date":
-                docnums = gen.accel.top(mask, None, wanted)
-            else:
-                results = gen.searcher.search(
-                    parsed.text_query, filter=parsed.filter_query(), limit=wanted, terms=True
-                )
-                docnums = [hit.docnum for hit in results]
-                scores = {hit.docnum: hit.score for hit in results}
-                highlight_terms = {
-                    hit.docnum: frozenset(term.decode("utf-8") for _f, term in hit.matched_terms())
-                    for hit in results
-                }
+        # The arrays rank everything with BM25F weights (a phrase scores as the sum of its
+        # terms in whoosh too). Phrases are found through the pair table or shifted positions;
+        # a fuzzy word becomes a group of the indexed words within its edit distance.
+        groups = parsed.groups + [
+            self._fuzzy_group(gen, term, distance) for term, distance in parsed.fuzzy
+        ]
+        mask = self._filter_mask(gen.accel, parsed)
+        for phrase in parsed.phrases:
+            phrase_mask = gen.accel.phrase(phrase)
+            if phrase_mask is None:  # a very long phrase: whoosh's phrase matcher decides
+                phrase_mask = self._whoosh_mask(gen, parsed)
+            mask &= phrase_mask
+        all_scores = None
+        if groups or parsed.phrases:
+            matched, all_scores = gen.accel.score(groups, parsed.phrase_terms)
+            mask &= matched
+        docnums = gen.accel.top(mask, all_scores if sort == "relevance" else None, wanted)
+        terms = frozenset(parsed.phrase_terms).union(*(g.terms() for g in groups))
         total = int(mask.sum())
         hits = [
             self._hit(
                 gen.searcher.stored_fields(d),
-                scores.get(d),
-                highlight_terms.get(d, frozenset()) if with_highlights else frozenset(),
+                None if all_scores is None else float(all_scores[d]),
+                terms if with_highlights else frozenset(),
             )
             for d in docnums[(page - 1) * per_page :]
         ]
@@ -198,6 +180,14 @@ class SearchIndex:
             suggestion=self._suggest(gen, text, parsed) if total == 0 else None,
             version=gen.version,
         )
+
+    @staticmethod
+    def _fuzzy_group(gen: _Generation, term: str, distance: int) -> WordGroup:
+        """The indexed words within `distance` edits (same first letter), as whoosh's FuzzyTerm
+        finds them; a document matches if it holds any."""
+        reader = gen.searcher.reader()
+        words = list(reader.terms_within("content", term, distance, prefix=1))
+        return WordGroup(f"{term}~", tuple((w,) for w in words) or ((term,),), fields=("content",))
 
     @staticmethod
     def _whoosh_mask(gen: _Generation, parsed: ParsedQuery) -> Mask:

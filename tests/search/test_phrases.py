@@ -61,3 +61,17 @@ def test_array_phrases_match_whoosh_phrases(index: SearchIndex) -> None:
         assert np.flatnonzero(ours).tolist() == theirs, text
         checked[len(terms)] += 1
     assert checked[2] > 150 and checked[3] > 100
+
+
+@pytest.mark.parametrize(
+    "word", ["warant", "detaner", "juvenle", "relase", "sherif", "imigration", "cort"]
+)
+def test_fuzzy_words_find_what_whoosh_fuzzy_finds(index: SearchIndex, word: str) -> None:
+    """A fuzzy word is expanded by whoosh and matched from the arrays: the same documents."""
+    generation = index._generation()
+    for distance in (1, 2):
+        ours = index.search(f"{word}~{distance}", per_page=1, with_facets=False).total
+        fuzzy = wq.FuzzyTerm("content", analyzed(word)[0], maxdist=distance)
+        theirs = len(list(generation.searcher.docs_for_query(fuzzy)))
+        assert ours == theirs, (word, distance)
+    assert index.search(f"{word}~", per_page=1).total > 0
