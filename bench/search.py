@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import sqlite3
 import statistics
 import sys
@@ -153,5 +154,10 @@ def main() -> None:
             )
 
 
+def peak_memory_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 if __name__ == "__main__":
     main()
+    print(f"\npeak memory (RSS) of the benchmark process: {peak_memory_mib():,.0f} MiB")
