@@ -8,22 +8,10 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from kb.build import build
-from kb.db import make_engine
 from kb.loader import load_valid_dataset
-from search_index.build import build_index
 from search_index.query import analyzed
 from search_index.search import SearchIndex
 from tests.conftest import PROTOCOLS
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
-    folder = tmp_path_factory.mktemp("phrases")
-    url = f"sqlite:///{folder / 'kb.sqlite3'}"
-    build(PROTOCOLS, url)
-    build_index(make_engine(url), folder / "index")
-    return SearchIndex(folder / "index")
 
 
 def word_pairs() -> list[str]:

@@ -12,23 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
-from kb.build import build
-from kb.db import make_engine
 from kb.loader import load_valid_dataset
-from search_index.build import build_index
 from search_index.search import SearchIndex
 from tests.conftest import PROTOCOLS
 
 CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "relevance.yaml").read_text())
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
-    folder = tmp_path_factory.mktemp("relevance")
-    url = f"sqlite:///{folder / 'kb.sqlite3'}"
-    build(PROTOCOLS, url)
-    build_index(make_engine(url), folder / "index")
-    return SearchIndex(folder / "index")
 
 
 def test_there_are_at_least_25_questions_and_every_expected_id_exists() -> None:
