@@ -100,3 +100,38 @@ def test_no_progress_is_drawn_when_not_on_a_terminal() -> None:
     from kb.cli import TerminalProgress
 
     assert TerminalProgress(io.StringIO())("validating") is None
+
+
+def test_search_prints_results_facets_and_json(
+    content: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+    assert main(["build", "--protocols", str(content), "--database-url", url]) == 0
+    capsys.readouterr()
+
+    assert main(["search", "criminal", "warrant", "--facets"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1 result(s) for 'criminal warrant'")
+    assert "us-xx-example-county/ordinance-2012-9/sec-2" in out
+    assert "[criminal] [warrant]" in out
+    assert "year: 2012 (1)" in out
+
+    assert main(["search", "holds", "--topic", "juveniles", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["query"] == "holds topic:juveniles"
+    assert [hit["id"] for hit in data["hits"]] == ["us-xx-example-county/ordinance-2012-9/sec-1"]
+
+
+def test_search_errors_are_one_line(
+    content: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["search", "anything"]) == 2
+    assert "run `kb index`" in capsys.readouterr().err
+    url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+    assert main(["build", "--protocols", str(content), "--database-url", url]) == 0
+    capsys.readouterr()
+    assert main(["search", '"unclosed']) == 1
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("kb: a quotation mark at position 1 is not closed") and err.count("\n") == 1
+    )
