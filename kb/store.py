@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, or_, true
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col, select
 
@@ -63,7 +63,9 @@ def list_topics(db: Session) -> list[models.TopicPublic]:
     return [models.TopicPublic.model_validate(row) for row in rows]
 
 
-def list_protocols(db: Session, jurisdiction: str | None = None) -> list[models.ProtocolSummary]:
+def list_protocols(
+    db: Session, jurisdiction: str | None = None, ids: list[str] | None = None
+) -> list[models.ProtocolSummary]:
     query = (
         select(models.Protocol, models.Jurisdiction.name)
         .join(models.Jurisdiction)
@@ -71,6 +73,8 @@ def list_protocols(db: Session, jurisdiction: str | None = None) -> list[models.
     )
     if jurisdiction is not None:
         query = query.where(models.Protocol.jurisdiction_id == jurisdiction)
+    if ids is not None:
+        query = query.where(col(models.Protocol.id).in_(ids))
     return [
         models.ProtocolSummary.model_validate(protocol, update={"jurisdiction_name": name})
         for protocol, name in db.exec(query).all()
@@ -98,74 +102,85 @@ def count_rows(db: Session) -> dict[str, int]:
 
 
 def get_protocols(db: Session, ids: list[str] | None = None) -> list[models.ProtocolPublic]:
-    """Protocols with everything attached, in a fixed order; all of them when ids is None."""
-    summaries = {p.id: p for p in list_protocols(db)}
+    """Protocols with everything attached: those named, in that order, or all of them."""
+    summaries = {p.id: p for p in list_protocols(db, ids=ids)}
     wanted = list(summaries) if ids is None else ids
     missing = [i for i in wanted if i not in summaries]
     if missing:
         raise NotFound(f"no protocol with id {missing[0]!r}")
+
+    def of_wanted(column: Any) -> Any:
+        return col(column).in_(wanted) if ids is not None else true()
+
     book = codebook(db)
-    links = db.exec(select(models.ProtocolLink)).all()
+    links = db.exec(
+        select(models.ProtocolLink).where(
+            or_(
+                of_wanted(models.ProtocolLink.predecessor_id),
+                of_wanted(models.ProtocolLink.successor_id),
+            )
+        )
+    ).all()
     sources = _grouped(
         db.exec(
-            select(models.Source).order_by(col(models.Source.owner_id), col(models.Source.position))
+            select(models.Source)
+            .where(of_wanted(models.Source.owner_id))
+            .order_by(col(models.Source.owner_id), col(models.Source.position))
         ).all(),
         lambda s: s.owner_id,
     )
     provisions = _grouped(
         db.exec(
-            select(models.Provision).order_by(
-                col(models.Provision.protocol_id), col(models.Provision.position)
-            )
+            select(models.Provision)
+            .where(of_wanted(models.Provision.protocol_id))
+            .order_by(col(models.Provision.protocol_id), col(models.Provision.position))
         ).all(),
         lambda v: v.protocol_id,
     )
-    topics = _pairs(db, models.ProvisionTopic)
-    context = _pairs(db, models.ProvisionContext)
-    provision_sources = _pairs(db, models.ProvisionSource)
-    answers = _grouped(db.exec(select(models.CodedAnswer)).all(), lambda a: a.protocol_id)
+    in_scope = of_wanted(models.Provision.protocol_id)
+    topics = _pairs(db, models.ProvisionTopic, in_scope)
+    context = _pairs(db, models.ProvisionContext, in_scope)
+    provision_sources = _pairs(db, models.ProvisionSource, in_scope)
+    answers = _grouped(
+        db.exec(select(models.CodedAnswer).where(of_wanted(models.CodedAnswer.protocol_id))).all(),
+        lambda a: a.protocol_id,
+    )
     supports = defaultdict(list)
     for row in db.exec(
-        select(models.CodedAnswerProvision).order_by(col(models.CodedAnswerProvision.provision_id))
+        select(models.CodedAnswerProvision)
+        .where(of_wanted(models.CodedAnswerProvision.protocol_id))
+        .order_by(col(models.CodedAnswerProvision.provision_id))
     ).all():
         supports[(row.protocol_id, row.key)].append(row.provision_id)
     order = list(book.keys)
-    result = []
-    for pid in wanted:
-        result.append(
-            models.ProtocolPublic.model_validate(
-                summaries[pid],
-                update={
-                    "predecessors": sorted(
-                        link.predecessor_id for link in links if link.successor_id == pid
-                    ),
-                    "successors": sorted(
-                        link.successor_id for link in links if link.predecessor_id == pid
-                    ),
-                    "sources": [
-                        models.SourcePublic.model_validate(s) for s in sources.get(pid, [])
-                    ],
-                    "provisions": [
-                        models.ProvisionPublic.model_validate(
-                            v,
-                            update={
-                                "topics": topics.get(v.id, []),
-                                "context": context.get(v.id, []),
-                                "sources": [
-                                    s.split("#", 1)[1] for s in provision_sources.get(v.id, [])
-                                ],
-                            },
-                        )
-                        for v in provisions.get(pid, [])
-                    ],
-                    "coding": [
-                        _answer(book[a.key], a, supports[(pid, a.key)])
-                        for a in sorted(answers.get(pid, []), key=lambda a: order.index(a.key))
-                    ],
-                },
-            )
+    return [
+        models.ProtocolPublic.model_validate(
+            summaries[pid],
+            update={
+                "predecessors": sorted(k.predecessor_id for k in links if k.successor_id == pid),
+                "successors": sorted(k.successor_id for k in links if k.predecessor_id == pid),
+                "sources": [models.SourcePublic.model_validate(s) for s in sources.get(pid, [])],
+                "provisions": [
+                    models.ProvisionPublic.model_validate(
+                        v,
+                        update={
+                            "topics": topics.get(v.id, []),
+                            "context": context.get(v.id, []),
+                            "sources": [
+                                s.split("#", 1)[1] for s in provision_sources.get(v.id, [])
+                            ],
+                        },
+                    )
+                    for v in provisions.get(pid, [])
+                ],
+                "coding": [
+                    _answer(book[a.key], a, supports[(pid, a.key)])
+                    for a in sorted(answers.get(pid, []), key=lambda a: order.index(a.key))
+                ],
+            },
         )
-    return result
+        for pid in wanted
+    ]
 
 
 def _answer(
@@ -192,12 +207,15 @@ def _grouped(rows: Iterable[T], key: Callable[[T], str]) -> dict[str, list[T]]:
     return grouped
 
 
-def _pairs(db: Session, link: Any) -> dict[str, list[str]]:
+def _pairs(db: Session, link: Any, in_scope: Any) -> dict[str, list[str]]:
     """provision id -> the other ids of a link table, in the order written in the file."""
     other = next(c for c in link.__table__.columns if c.primary_key and c.name != "provision_id")
     pairs: dict[str, list[str]] = defaultdict(list)
     for provision_id, other_id in db.exec(
-        select(link.provision_id, other).order_by(link.provision_id, link.position)
+        select(link.provision_id, other)
+        .join(models.Provision, col(models.Provision.id) == link.provision_id)
+        .where(in_scope)
+        .order_by(link.provision_id, link.position)
     ).all():
         pairs[provision_id].append(other_id)
     return pairs

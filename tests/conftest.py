@@ -68,6 +68,8 @@ def postgres_url() -> Iterator[str]:
         yield url.render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
+            # A test that leaks an open transaction makes this fail loudly instead of hanging.
+            conn.execute(text("SET lock_timeout = '20s'"))
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
 

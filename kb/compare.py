@@ -1,0 +1,200 @@
+"""Side-by-side comparison of protocols on the codebook, with the strongest answer marked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from kb import models, store
+from kb.codebook import TEXT, Codebook, value_text
+from kb.errors import KBError
+
+MAX_COMPARED = 6
+"""Most protocols one comparison takes (a printed page in landscape holds six columns)."""
+
+
+class ProvisionRef(BaseModel):
+    id: str
+    cite: str
+    heading: str
+    summary: str
+
+
+class SourceRef(BaseModel):
+    key: str
+    title: str
+    url: str
+    kind: str
+
+
+class ComparedProtocol(BaseModel):
+    id: str
+    title: str
+    citation: str
+    jurisdiction_id: str
+    jurisdiction_name: str
+    status: str
+    year: int | None
+
+
+class Cell(BaseModel):
+    protocol_id: str
+    value: str | int | bool | None
+    label: str
+    note: str | None = None
+    confidence: str | None = None
+    strongest: bool = False
+    """True when this cell holds the most protective value in its row."""
+    provisions: list[ProvisionRef] = []
+    sources: list[SourceRef] = []
+
+
+class Row(BaseModel):
+    key: str
+    question: str
+    topic: str
+    cells: list[Cell]
+    strongest: str | int | bool | None = None
+    """The most protective value present; None when every cell is silent, or for text keys."""
+    differs: bool
+
+
+class TopicRow(BaseModel):
+    """The provisions each protocol has on one topic."""
+
+    topic: str
+    name: str
+    provisions: dict[str, list[ProvisionRef]]
+    differs: bool
+
+
+class Comparison(BaseModel):
+    protocols: list[ComparedProtocol]
+    rows: list[Row]
+    topics: list[TopicRow]
+    differences_only: bool
+
+
+def compare_protocols(
+    db: Session,
+    ids: list[str],
+    keys: list[str] | None = None,
+    topics: list[str] | None = None,
+    differences_only: bool = False,
+) -> Comparison:
+    """Rows are codebook questions (then, per topic, the provisions on it); columns are protocols.
+
+    `keys` and `topics` narrow the rows; `differences_only` drops rows where every protocol
+    gives the same answer.
+    """
+    ids = list(dict.fromkeys(i.strip() for i in ids if i.strip()))
+    if not ids:
+        raise KBError("name at least one protocol to compare")
+    if len(ids) > MAX_COMPARED:
+        raise KBError(f"compare at most {MAX_COMPARED} protocols at once; {len(ids)} were given")
+    book = store.codebook(db)
+    all_topics = {t.id: t for t in store.list_topics(db)}
+    _check_known("codebook key", keys, book.keys)
+    _check_known("topic", topics, all_topics)
+    protocols = store.get_protocols(db, ids)
+
+    rows = [
+        _row(book, key, protocols)
+        for key in book.keys
+        if (keys is None or key in keys) and (topics is None or book[key].topic in topics)
+    ]
+    topic_rows = [
+        _topic_row(topic.id, topic.name, protocols)
+        for topic in all_topics.values()
+        if topics is None or topic.id in topics
+    ]
+    if differences_only:
+        rows = [r for r in rows if r.differs]
+        topic_rows = [t for t in topic_rows if t.differs]
+    return Comparison(
+        protocols=[
+            ComparedProtocol(
+                id=p.id,
+                title=p.title,
+                citation=p.citation,
+                jurisdiction_id=p.jurisdiction_id,
+                jurisdiction_name=p.jurisdiction_name,
+                status=p.status,
+                year=p.year,
+            )
+            for p in protocols
+        ],
+        rows=rows,
+        topics=[t for t in topic_rows if any(t.provisions.values())],
+        differences_only=differences_only,
+    )
+
+
+def _check_known(what: str, wanted: list[str] | None, known: Mapping[str, object]) -> None:
+    for name in wanted or []:
+        if name not in known:
+            raise KBError(f"unknown {what} {name!r}")
+
+
+def _refs(protocol: models.ProtocolPublic, provision_ids: list[str]) -> list[ProvisionRef]:
+    by_id = {v.id: v for v in protocol.provisions}
+    return [
+        ProvisionRef(id=v.id, cite=v.cite, heading=v.heading, summary=v.summary)
+        for v in (by_id[i] for i in provision_ids if i in by_id)
+    ]
+
+
+def _sources(protocol: models.ProtocolPublic, provision_ids: list[str]) -> list[SourceRef]:
+    wanted = {s for v in protocol.provisions if v.id in provision_ids for s in v.sources}
+    return [
+        SourceRef(key=s.key, title=s.title, url=s.url, kind=s.kind)
+        for s in protocol.sources
+        if s.key in wanted
+    ]
+
+
+def _row(book: Codebook, key: str, protocols: list[models.ProtocolPublic]) -> Row:
+    spec = book[key]
+    cells = []
+    for protocol in protocols:
+        answer = next((a for a in protocol.coding if a.key == key), None)
+        supporting = answer.provisions if answer else []
+        cells.append(
+            Cell(
+                protocol_id=protocol.id,
+                value=answer.value if answer else None,
+                label=answer.label if answer else spec.label(None),
+                note=answer.note if answer else None,
+                confidence=answer.confidence if answer else None,
+                provisions=_refs(protocol, supporting),
+                sources=_sources(protocol, supporting),
+            )
+        )
+    ranks = {i: spec.rank(c.value) for i, c in enumerate(cells)}
+    ranked = {i: r for i, r in ranks.items() if r is not None}
+    strongest = None
+    if spec.type != TEXT and ranked:
+        best = min(ranked.values())
+        for i, rank in ranked.items():
+            cells[i].strongest = rank == best
+        strongest = next(cells[i].value for i, rank in ranked.items() if rank == best)
+    differs = len({value_text(c.value) for c in cells}) > 1
+    return Row(
+        key=key,
+        question=spec.question,
+        topic=spec.topic,
+        cells=cells,
+        strongest=strongest,
+        differs=differs,
+    )
+
+
+def _topic_row(topic: str, name: str, protocols: list[models.ProtocolPublic]) -> TopicRow:
+    provisions = {
+        p.id: _refs(p, [v.id for v in p.provisions if topic in v.topics]) for p in protocols
+    }
+    # Provisions are each jurisdiction's own words, so a topic row differs whenever more than
+    # one protocol is compared; it is dropped only when no protocol has a provision on it.
+    return TopicRow(topic=topic, name=name, provisions=provisions, differs=len(protocols) > 1)
