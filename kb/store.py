@@ -101,6 +101,11 @@ def count_rows(db: Session) -> dict[str, int]:
     }
 
 
+def protocol_links(db: Session) -> list[tuple[str, str]]:
+    """Every (predecessor, successor) pair."""
+    return [(k.predecessor_id, k.successor_id) for k in db.exec(select(models.ProtocolLink)).all()]
+
+
 def get_protocols(db: Session, ids: list[str] | None = None) -> list[models.ProtocolPublic]:
     """Protocols with everything attached: those named, in that order, or all of them."""
     summaries = {p.id: p for p in list_protocols(db, ids=ids)}
