@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from whoosh import scoring
 
 from search_index.query import META_BOOST, WordGroup
+from search_index.schema import FACETS
 
 ARRAYS = "accel.npz"
 LISTS = "accel.json"
@@ -340,7 +341,7 @@ class Accelerator:
         ]
         for name, counted in facets.items():
             counted.sort(key=(lambda kv: kv[0]) if name == "year" else (lambda kv: (-kv[1], kv[0])))
-        return {name: facets[name] for name in ("jurisdiction", "topic", "status", "level", "year")}
+        return {name: facets[name] for name in FACETS}
 
     def top(self, mask: Mask, scores: NDArray[np.float64] | None, count: int) -> list[int]:
         """The first `count` document numbers: by score (ties by document order) or newest first."""

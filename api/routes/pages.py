@@ -18,15 +18,15 @@ router = APIRouter(include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, db: DB) -> HTMLResponse:
     protocols = store.list_protocols(db)
+    jurisdictions = store.list_jurisdictions(db)
     by_jurisdiction = {
-        j.id: [p for p in protocols if p.jurisdiction_id == j.id]
-        for j in store.list_jurisdictions(db)
+        j.id: [p for p in protocols if p.jurisdiction_id == j.id] for j in jurisdictions
     }
     return templates.TemplateResponse(
         request,
         "index.html",
         {
-            "jurisdictions": store.list_jurisdictions(db),
+            "jurisdictions": jurisdictions,
             "by_jurisdiction": by_jurisdiction,
             "info": store.build_info(db),
         },
