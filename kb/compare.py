@@ -38,6 +38,10 @@ class ComparedProtocol(BaseModel):
     status: str
     year: int | None
 
+    @classmethod
+    def of(cls, protocol: models.ProtocolSummary) -> ComparedProtocol:
+        return cls.model_validate(protocol, from_attributes=True)
+
 
 class Cell(BaseModel):
     protocol_id: str
@@ -114,18 +118,7 @@ def compare_protocols(
         rows = [r for r in rows if r.differs]
         topic_rows = [t for t in topic_rows if t.differs]
     return Comparison(
-        protocols=[
-            ComparedProtocol(
-                id=p.id,
-                title=p.title,
-                citation=p.citation,
-                jurisdiction_id=p.jurisdiction_id,
-                jurisdiction_name=p.jurisdiction_name,
-                status=p.status,
-                year=p.year,
-            )
-            for p in protocols
-        ],
+        protocols=[ComparedProtocol.of(p) for p in protocols],
         rows=rows,
         topics=[t for t in topic_rows if any(t.provisions.values())],
         differences_only=differences_only,

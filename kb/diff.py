@@ -86,24 +86,12 @@ def diff_versions(db: Session, from_id: str, to_id: str) -> VersionDiff:
     for change in changes:
         counts[change.status] += 1
     return VersionDiff(
-        old=_summary(old),
-        new=_summary(new),
+        old=ComparedProtocol.of(old),
+        new=ComparedProtocol.of(new),
         linked=_follows(db, from_id, to_id),
         provisions=changes,
         answers=answers,
         counts=counts,
-    )
-
-
-def _summary(p: models.ProtocolPublic) -> ComparedProtocol:
-    return ComparedProtocol(
-        id=p.id,
-        title=p.title,
-        citation=p.citation,
-        jurisdiction_id=p.jurisdiction_id,
-        jurisdiction_name=p.jurisdiction_name,
-        status=p.status,
-        year=p.year,
     )
 
 
