@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import health, pages
+from api.routes import health, pages, v1
 from kb import __version__
 from kb.db import make_engine
 from kb.settings import Settings
+from search_index.search import SearchIndex
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,7 +24,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
+    app.state.search = SearchIndex(settings.index_dir)
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(v1.router)
     app.include_router(pages.router)
     return app

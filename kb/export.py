@@ -30,12 +30,7 @@ def export_data(db: Session) -> dict[str, Any]:
         "format": EXPORT_FORMAT,
         "version": info.version,
         "counts": info.counts,
-        "codebook": [
-            models.CodebookKeyPublic.model_validate(row).model_dump(mode="json")
-            for row in db.exec(
-                select(models.CodebookKey).order_by(col(models.CodebookKey.position))
-            ).all()
-        ],
+        "codebook": [key.model_dump(mode="json") for key in store.codebook_keys(db)],
         "topics": [t.model_dump(mode="json") for t in store.list_topics(db)],
         "jurisdictions": sorted(
             (j.model_dump(mode="json") for j in store.list_jurisdictions(db)), key=lambda j: j["id"]

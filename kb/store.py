@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from kb import models
 from kb.codebook import Codebook, CodebookKey, value_from_text
 from kb.db import masked
-from kb.errors import DatabaseUnavailable, NotFound
+from kb.errors import DatabaseUnavailable, KBError, NotFound
 
 
 def session(engine: Engine) -> Session:
@@ -53,6 +53,11 @@ def codebook(db: Session) -> Codebook:
     )
 
 
+def codebook_keys(db: Session) -> list[models.CodebookKeyPublic]:
+    rows = db.exec(select(models.CodebookKey).order_by(col(models.CodebookKey.position))).all()
+    return [models.CodebookKeyPublic.model_validate(row) for row in rows]
+
+
 def list_jurisdictions(db: Session) -> list[models.JurisdictionPublic]:
     rows = db.exec(select(models.Jurisdiction).order_by(col(models.Jurisdiction.name))).all()
     return [models.JurisdictionPublic.model_validate(row) for row in rows]
@@ -61,6 +66,56 @@ def list_jurisdictions(db: Session) -> list[models.JurisdictionPublic]:
 def list_topics(db: Session) -> list[models.TopicPublic]:
     rows = db.exec(select(models.Topic).order_by(col(models.Topic.position))).all()
     return [models.TopicPublic.model_validate(row) for row in rows]
+
+
+def get_jurisdiction(db: Session, jurisdiction_id: str) -> models.JurisdictionPublic:
+    row = db.get(models.Jurisdiction, jurisdiction_id)
+    if row is None:
+        raise NotFound(f"no jurisdiction with id {jurisdiction_id!r}")
+    return models.JurisdictionPublic.model_validate(row)
+
+
+def get_provision(db: Session, provision_id: str) -> models.ProvisionPublic:
+    row = db.get(models.Provision, provision_id)
+    if row is None:
+        raise NotFound(f"no provision with id {provision_id!r}")
+    (protocol,) = get_protocols(db, [row.protocol_id])
+    return next(v for v in protocol.provisions if v.id == provision_id)
+
+
+def find_protocols(
+    db: Session,
+    *,
+    jurisdiction: str | None = None,
+    status: str | None = None,
+    year: int | None = None,
+    level: str | None = None,
+    coded: dict[str, str] | None = None,
+) -> list[models.ProtocolSummary]:
+    """Protocols matching every filter given; `coded` maps codebook keys to value text
+    (`true`, `48`, `declines_all`; `null` for a silent boolean or number)."""
+    book = codebook(db)
+    query = select(models.Protocol.id).join(models.Jurisdiction)
+    if jurisdiction is not None:
+        query = query.where(models.Protocol.jurisdiction_id == jurisdiction)
+    if status is not None:
+        query = query.where(models.Protocol.status == status)
+    if year is not None:
+        query = query.where(models.Protocol.year == year)
+    if level is not None:
+        query = query.where(models.Jurisdiction.level == level)
+    for key, value in (coded or {}).items():
+        if key not in book:
+            raise KBError(f"unknown codebook key {key!r}")
+        answer = select(models.CodedAnswer.protocol_id).where(models.CodedAnswer.key == key)
+        answer = answer.where(
+            col(models.CodedAnswer.value).is_(None)
+            if value == "null"
+            else models.CodedAnswer.value == value
+        )
+        query = query.where(col(models.Protocol.id).in_(answer))
+    ids = list(db.exec(query).all())
+    return list_protocols(db, ids=ids)
 
 
 def list_protocols(

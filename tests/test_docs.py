@@ -32,3 +32,20 @@ def test_every_setting_is_documented() -> None:
         assert f"`KB_{name.upper()}`" in doc, (
             f"docs/configuration.md does not list KB_{name.upper()}"
         )
+
+
+def test_every_api_route_is_documented() -> None:
+    """Every path and method of the app's own OpenAPI schema appears in docs/api.md."""
+    import re as regex
+
+    from api.app import create_app
+
+    doc = (ROOT / "docs" / "api.md").read_text()
+    paths = create_app().openapi()["paths"]
+    assert len(paths) >= 13
+    for path, methods in paths.items():
+        shown = regex.sub(r"\{[a-z_]*id\}", "{id}", path)
+        for method in methods:
+            assert f"`{method.upper()} {shown}`" in doc, (
+                f"docs/api.md does not list {method.upper()} {shown}"
+            )
