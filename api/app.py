@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import errors
+from api import caching, errors
 from api.routes import health, pages, v1
 from kb import __version__
 from kb.db import make_engine
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.database_url)
     app.state.search = SearchIndex(settings.index_dir)
     errors.install(app)
+    caching.install(app)
     app.include_router(health.router)
     app.include_router(v1.router)
     app.include_router(pages.router)

@@ -104,3 +104,36 @@ def test_bad_input_is_a_4xx_problem(
     body = response.json()
     assert detail in body["detail"]
     assert body["status"] == status and "Traceback" not in response.text
+
+
+def test_strong_etags_from_the_build_and_304s(
+    client: TestClient, content: Path, database_url: str
+) -> None:
+    first = client.get("/api/v1/protocols")
+    tag = first.headers["etag"]
+    assert tag.startswith('"') and not tag.startswith("W/")
+    assert first.headers["cache-control"] == "public, max-age=300"
+    assert client.get("/api/v1/protocols", params={"limit": 1}).headers["etag"] != tag
+    again = client.get("/api/v1/protocols", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    path = content / "us-xx-example-county" / "ordinance-2012-9.md"
+    path.write_text(path.read_text().replace("## Notice {#sec-3", "## Notice given {#sec-3"))
+    build(content, database_url)
+    rebuilt = client.get("/api/v1/protocols", headers={"If-None-Match": tag})
+    assert rebuilt.status_code == 200 and rebuilt.headers["etag"] != tag
+
+
+def test_errors_are_not_cached(client: TestClient) -> None:
+    response = client.get("/api/v1/protocols/us-xx/none")
+    assert response.status_code == 404 and "etag" not in response.headers
+
+
+def test_cors_is_open_for_get_and_closed_for_anything_else(client: TestClient) -> None:
+    got = client.get("/api/v1/topics", headers={"Origin": "https://advocates.example"})
+    assert got.headers["access-control-allow-origin"] == "*"
+    preflight = client.options(
+        "/api/v1/topics",
+        headers={"Origin": "https://advocates.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 400
+    assert "POST" not in preflight.headers.get("access-control-allow-methods", "")
