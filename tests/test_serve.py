@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import pytest
 
 from kb.cli import main
 from tests.conftest import ROOT
@@ -122,3 +123,61 @@ def test_readme_quick_start_serves_the_knowledge_base(tmp_path: Path) -> None:
         counts = health(base)["counts"]
         assert counts["protocols"] >= 1
         assert counts["jurisdictions"] >= 1
+
+
+@pytest.mark.postgres
+def test_scale_out_compare_is_the_same_on_both_servers(
+    content: Path, postgres_url: str, tmp_path: Path
+) -> None:
+    pair = "us-xx-example-county/ordinance-2010-3,us-xx-example-county/ordinance-2012-9"
+    assert (
+        main(
+            [
+                "build",
+                "--protocols",
+                str(content),
+                "--database-url",
+                postgres_url,
+                "--index-dir",
+                str(tmp_path / "a"),
+            ]
+        )
+        == 0
+    )
+    envs = [
+        {
+            "KB_PORT": str(free_port()),
+            "KB_DATABASE_URL": postgres_url,
+            "KB_PROTOCOLS_DIR": str(content),
+            "KB_INDEX_DIR": str(tmp_path / name),
+        }
+        for name in ("a", "b")
+    ]
+    with (
+        server([KB, "serve", "--no-build"], envs[0]) as first,
+        server([KB, "serve", "--no-build"], envs[1]) as second,
+    ):
+
+        def compare(base: str) -> dict[str, Any]:
+            response = httpx2.get(f"{base}/api/v1/compare", params={"protocols": pair}, timeout=10)
+            assert response.status_code == 200
+            body: dict[str, Any] = response.json()
+            return body
+
+        assert compare(first) == compare(second)
+        before = compare(first)["dataset"]["version"]
+        path = content / "us-xx-example-county" / "ordinance-2012-9.md"
+        path.write_text(
+            path.read_text().replace("max_hold_hours: {value: 0,", "max_hold_hours: {value: 12,")
+        )
+        assert (
+            main(
+                ["build", "--protocols", str(content), "--database-url", postgres_url, "--no-index"]
+            )
+            == 0
+        )
+        after_first, after_second = compare(first), compare(second)
+        assert after_first == after_second
+        assert after_first["dataset"]["version"] != before
+        hours = next(r for r in after_first["data"]["rows"] if r["key"] == "max_hold_hours")
+        assert [c["value"] for c in hours["cells"]] == [48, 12]
