@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import caching, errors
+from api.index_refresh import IndexRefresher
 from api.routes import health, pages, v1
 from kb import __version__
 from kb.db import make_engine
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.search = SearchIndex(settings.index_dir)
+    app.state.index_refresh = IndexRefresher(app.state.engine, settings.index_dir)
     errors.install(app)
     caching.install(app)
     app.include_router(health.router)

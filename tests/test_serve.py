@@ -181,3 +181,20 @@ def test_scale_out_compare_is_the_same_on_both_servers(
         assert after_first["dataset"]["version"] != before
         hours = next(r for r in after_first["data"]["rows"] if r["key"] == "max_hold_hours")
         assert [c["value"] for c in hours["cells"]] == [48, 12]
+
+        # Each node notices the newer build on a search and rebuilds its own index (B had none).
+        for base in (first, second):
+            deadline = time.monotonic() + 30
+            while True:
+                response = httpx2.get(
+                    f"{base}/api/v1/search", params={"q": "criminal warrant"}, timeout=10
+                )
+                if (
+                    response.status_code == 200
+                    and response.json()["data"]["version"] == after_first["dataset"]["version"]
+                ):
+                    break
+                assert time.monotonic() < deadline, (
+                    f"{base} never refreshed its index: {response.text[:200]}"
+                )
+                time.sleep(0.3)

@@ -171,8 +171,10 @@ def search(
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
     sort: Literal["relevance", "date"] = "relevance",
 ) -> dict[str, Any]:
+    dataset = _dataset(db)
+    request.app.state.index_refresh.ensure(dataset.version)
     result = request.app.state.search.search(q, page=page, per_page=per_page, sort=sort)
-    return {"data": result, "dataset": _dataset(db)}
+    return {"data": result, "dataset": dataset}
 
 
 @router.get(

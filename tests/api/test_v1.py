@@ -137,3 +137,23 @@ def test_cors_is_open_for_get_and_closed_for_anything_else(client: TestClient) -
     )
     assert preflight.status_code == 400
     assert "POST" not in preflight.headers.get("access-control-allow-methods", "")
+
+
+def test_a_search_notices_a_newer_build_and_the_index_catches_up(
+    content: Path, tmp_path: Path
+) -> None:
+    import time
+
+    url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+    build(content, url)  # database only: this node has no index yet
+    client = TestClient(create_app(Settings(database_url=url, index_dir=tmp_path / "fresh-index")))
+    first = client.get("/api/v1/search", params={"q": "warrant"})
+    assert first.status_code in (200, 503)
+    deadline = time.monotonic() + 20
+    while client.get("/api/v1/search", params={"q": "warrant"}).status_code != 200:
+        assert time.monotonic() < deadline, "the index was never rebuilt"
+        time.sleep(0.1)
+    version = client.get("/api/v1/topics").json()["dataset"]["version"]
+    assert (
+        client.get("/api/v1/search", params={"q": "warrant"}).json()["data"]["version"] == version
+    )
