@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -70,8 +70,33 @@ def _csv_list(value: str | None) -> list[str] | None:
     return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
 
 
+_DATASET_EXAMPLE = {"version": "3f9c2a1b7d4e8f60", "built_at": "2026-11-23T00:00:00Z"}
+
+
+def _example(data: Any, page: bool = False) -> dict[int | str, dict[str, Any]]:
+    """An OpenAPI response example wrapped the way every response is."""
+    body: dict[str, Any] = {"data": data, "dataset": _DATASET_EXAMPLE}
+    if page:
+        body |= {"total": 1, "next": None}
+    return {200: {"content": {"application/json": {"example": body}}}}
+
+
 @router.get(
-    "/jurisdictions", response_model=Page[models.JurisdictionPublic], summary="List jurisdictions"
+    "/jurisdictions",
+    response_model=Page[models.JurisdictionPublic],
+    summary="List jurisdictions",
+    responses=_example(
+        [
+            {
+                "id": "us-il-cook-county",
+                "name": "Cook County, Illinois",
+                "level": "county",
+                "state": "IL",
+                "parent_id": None,
+            }
+        ],
+        page=True,
+    ),
 )
 def jurisdictions(
     request: Request, db: DB, limit: Limit = 50, offset: Offset = 0
@@ -84,7 +109,9 @@ def jurisdictions(
     response_model=Item[models.JurisdictionPublic],
     summary="One jurisdiction",
 )
-def jurisdiction(jurisdiction_id: str, db: DB) -> dict[str, Any]:
+def jurisdiction(
+    jurisdiction_id: Annotated[str, Path(examples=["us-il-cook-county"])], db: DB
+) -> dict[str, Any]:
     return {"data": store.get_jurisdiction(db, jurisdiction_id), "dataset": _dataset(db)}
 
 
@@ -94,10 +121,10 @@ def jurisdiction(jurisdiction_id: str, db: DB) -> dict[str, Any]:
 def protocols(
     request: Request,
     db: DB,
-    jurisdiction: str | None = None,
-    status: str | None = None,
-    year: int | None = None,
-    level: str | None = None,
+    jurisdiction: Annotated[str | None, Query(examples=["us-ca"])] = None,
+    status: Annotated[str | None, Query(examples=["vetoed"])] = None,
+    year: Annotated[int | None, Query(examples=[2013])] = None,
+    level: Annotated[str | None, Query(examples=["county"])] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -116,7 +143,11 @@ def protocols(
     summary="The provisions of one protocol",
 )
 def protocol_provisions(
-    protocol_id: str, request: Request, db: DB, limit: Limit = 50, offset: Offset = 0
+    protocol_id: Annotated[str, Path(examples=["us-ca/ab-4-2013"])],
+    request: Request,
+    db: DB,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     (protocol,) = store.get_protocols(db, [protocol_id])
     return _page(request, db, protocol.provisions, limit, offset)
@@ -127,7 +158,9 @@ def protocol_provisions(
     response_model=Item[models.ProtocolPublic],
     summary="One protocol, whole",
 )
-def protocol(protocol_id: str, db: DB) -> dict[str, Any]:
+def protocol(
+    protocol_id: Annotated[str, Path(examples=["us-il-cook-county/ordinance-11-o-73"])], db: DB
+) -> dict[str, Any]:
     (found,) = store.get_protocols(db, [protocol_id])
     return {"data": found, "dataset": _dataset(db)}
 
@@ -137,24 +170,74 @@ def protocol(protocol_id: str, db: DB) -> dict[str, Any]:
     response_model=Item[models.ProvisionPublic],
     summary="One provision",
 )
-def provision(provision_id: str, db: DB) -> dict[str, Any]:
+def provision(
+    provision_id: Annotated[
+        str, Path(examples=["us-il-cook-county/ordinance-11-o-73/sec-46-37-a"])
+    ],
+    db: DB,
+) -> dict[str, Any]:
     return {"data": store.get_provision(db, provision_id), "dataset": _dataset(db)}
 
 
 @router.get(
-    "/codebook", response_model=Item[list[models.CodebookKeyPublic]], summary="The codebook"
+    "/codebook",
+    response_model=Item[list[models.CodebookKeyPublic]],
+    summary="The codebook",
+    responses=_example(
+        [
+            {
+                "key": "juvenile_holds",
+                "type": "choice",
+                "topic_id": "juveniles",
+                "question": "May minors be held on a detainer?",
+                "values": ["prohibited", "restricted", "allowed", "not_addressed"],
+                "labels": {"prohibited": "Prohibited", "not_addressed": "Not addressed"},
+                "unit": None,
+            }
+        ]
+    ),
 )
 def codebook(db: DB) -> dict[str, Any]:
     return {"data": store.codebook_keys(db), "dataset": _dataset(db)}
 
 
-@router.get("/topics", response_model=Item[list[models.TopicPublic]], summary="Topics")
+@router.get(
+    "/topics",
+    response_model=Item[list[models.TopicPublic]],
+    summary="Topics",
+    responses=_example(
+        [
+            {
+                "id": "juveniles",
+                "name": "Juveniles",
+                "definition": "Special rules for people under 18.",
+            }
+        ]
+    ),
+)
 def topics(db: DB) -> dict[str, Any]:
     return {"data": store.list_topics(db), "dataset": _dataset(db)}
 
 
 @router.get(
-    "/context", response_model=Item[list[models.ContextRecordBase]], summary="Background records"
+    "/context",
+    response_model=Item[list[models.ContextRecordBase]],
+    summary="Background records",
+    responses=_example(
+        [
+            {
+                "id": "galarza-v-szalczyk",
+                "title": "Galarza v. Szalczyk (3d Cir. 2014)",
+                "kind": "ruling",
+                "date": "2014-03-04",
+                "citation": "Galarza v. Szalczyk, 745 F.3d 634 (3d Cir. 2014)",
+                "summary": "A federal appeals court held that a detainer is a request a county may refuse.",
+                "verified_on": "2026-11-23",
+                "confidence": "two_sources",
+                "verified_note": None,
+            }
+        ]
+    ),
 )
 def context(db: DB) -> dict[str, Any]:
     return {"data": store.list_context(db), "dataset": _dataset(db)}
@@ -166,7 +249,14 @@ def context(db: DB) -> dict[str, Any]:
 def search(
     request: Request,
     db: DB,
-    q: Annotated[str, Query(max_length=10_000, description="query language: docs/search.md")] = "",
+    q: Annotated[
+        str,
+        Query(
+            max_length=10_000,
+            description="query language: docs/search.md",
+            examples=["juvenile holds topic:juveniles"],
+        ),
+    ] = "",
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
     sort: Literal["relevance", "date"] = "relevance",
@@ -185,9 +275,25 @@ def search(
 )
 def compare(
     db: DB,
-    protocols: Annotated[str, Query(description="protocol ids, comma-separated (at most 6)")],
-    keys: Annotated[str | None, Query(description="codebook keys, comma-separated")] = None,
-    topics: Annotated[str | None, Query(description="topic ids, comma-separated")] = None,
+    protocols: Annotated[
+        str,
+        Query(
+            description="protocol ids, comma-separated (at most 6)",
+            examples=[
+                "us-ca-santa-clara-county/board-policy-3-54,us-il-cook-county/ordinance-11-o-73,us-dc/law-19-194"
+            ],
+        ),
+    ],
+    keys: Annotated[
+        str | None,
+        Query(
+            description="codebook keys, comma-separated",
+            examples=["detainer_response,max_hold_hours"],
+        ),
+    ] = None,
+    topics: Annotated[
+        str | None, Query(description="topic ids, comma-separated", examples=["juveniles"])
+    ] = None,
     differences_only: bool = False,
     format: Literal["json", "csv", "md"] = "json",
 ) -> Any:
@@ -210,8 +316,15 @@ def compare(
 @router.get("/diff", response_model=Item[VersionDiff], summary="What changed between two versions")
 def diff(
     db: DB,
-    from_id: Annotated[str, Query(alias="from", description="the earlier version's id")],
-    to_id: Annotated[str, Query(alias="to", description="the later version's id")],
+    from_id: Annotated[
+        str,
+        Query(
+            alias="from", description="the earlier version's id", examples=["us-ca/ab-1081-2012"]
+        ),
+    ],
+    to_id: Annotated[
+        str, Query(alias="to", description="the later version's id", examples=["us-ca/ab-4-2013"])
+    ],
 ) -> dict[str, Any]:
     if not from_id.strip() or not to_id.strip():
         raise KBError("name both versions: ?from=…&to=…")

@@ -157,3 +157,33 @@ def test_a_search_notices_a_newer_build_and_the_index_catches_up(
     assert (
         client.get("/api/v1/search", params={"q": "warrant"}).json()["data"]["version"] == version
     )
+
+
+def test_every_operation_has_an_example_in_openapi() -> None:
+    schema = create_app().openapi()
+    assert schema["info"]["description"]
+    for path, methods in schema["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in methods.items():
+            params = [p for p in operation.get("parameters", []) if p["in"] != "header"]
+            examples_in_params = [
+                p
+                for p in params
+                if p.get("example") or p.get("examples") or p["schema"].get("examples")
+            ]
+            response = operation["responses"]["200"]["content"].get("application/json", {})
+            has_response_example = "example" in response or "examples" in response
+            named = [
+                p
+                for p in params
+                if p["name"]
+                not in ("limit", "offset", "page", "per_page", "sort", "format", "differences_only")
+            ]
+            assert has_response_example or (named and len(examples_in_params) >= 1), (
+                f"{method.upper()} {path}"
+            )
+            for p in named:
+                assert p.get("example") or p.get("examples") or p["schema"].get("examples"), (
+                    f"{path}: {p['name']}"
+                )
