@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from kb.errors import KBError, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error is answered."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[dict[str, str]] | None = None
+    problems: list[str] | None = None
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}},
+    }
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the If-None-Match tag is still current"},
+    400: _documented(
+        "Bad request: a search query that cannot be read, too many protocols, an unknown key"
+    ),
+    404: _documented("Unknown id (named in the detail)"),
+    422: _documented("A parameter of the wrong type or out of range"),
+    503: _documented("No build yet, or the search index is not ready"),
+}
 
 
 def problem(

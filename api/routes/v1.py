@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from api.deps import DB
+from api.errors import PROBLEM_RESPONSES
 from kb import models, store
 from kb.compare import Comparison, compare_protocols
 from kb.diff import VersionDiff, diff_versions
@@ -18,7 +19,7 @@ from kb.errors import KBError
 from kb.formats import comparison_csv, comparison_markdown
 from search_index.search import SearchResult
 
-router = APIRouter(prefix="/api/v1", tags=["v1"])
+router = APIRouter(prefix="/api/v1", tags=["v1"], responses=PROBLEM_RESPONSES)
 T = TypeVar("T")
 MAX_LIMIT = 200
 
