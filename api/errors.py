@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -59,7 +61,26 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def reject_control_characters(request: Request, call_next: Any) -> Any:
+        """No id, query or filter legitimately holds control characters, and PostgreSQL cannot
+        even compare text holding NUL: refuse them up front, in one place."""
+        sent = unquote(request.url.path) + "".join(
+            k + v for k, v in request.query_params.multi_items()
+        )
+        if _CONTROL.search(sent):
+            return problem(
+                request,
+                400,
+                "Bad request",
+                "the request contains control characters; send plain text",
+            )
+        return await call_next(request)
+
     @app.exception_handler(KBError)
     async def kb_error(request: Request, exc: KBError) -> JSONResponse:
         extra = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -187,3 +188,39 @@ def test_every_operation_has_an_example_in_openapi() -> None:
                 assert p.get("example") or p.get("examples") or p["schema"].get("examples"), (
                     f"{path}: {p['name']}"
                 )
+
+
+HOSTILE = [
+    "x" * 20_000,
+    "'; DROP TABLE protocol; --",
+    "<script>alert(1)</script>",
+    "\u202e\u0000\u0007evil",
+    "%00%2e%2e/%2e%2e/etc/passwd",
+    "日本語 ü ß 🙂",
+    '"',
+    "year:..",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_never_gets_a_500(client: TestClient, value: str) -> None:
+    requests = [
+        ("/api/v1/search", {"q": value}),
+        ("/api/v1/compare", {"protocols": value}),
+        ("/api/v1/compare", {"protocols": FIRST, "keys": value}),
+        ("/api/v1/diff", {"from": value, "to": SECOND}),
+        ("/api/v1/protocols", {"jurisdiction": value, "status": value}),
+        ("/api/v1/protocols", {"detainer_response": value}),
+        (f"/api/v1/protocols/{quote(value, safe='')}", {}),
+        (f"/api/v1/provisions/{quote(value, safe='')}", {}),
+        (f"/api/v1/jurisdictions/{quote(value, safe='')}", {}),
+    ]
+    for path, params in requests:
+        response = client.get(path, params=params)
+        assert response.status_code < 500, (path, params, response.text[:200])
+        if response.status_code >= 400:
+            assert response.headers["content-type"] == "application/problem+json", path
+            assert "Traceback" not in response.text
+            assert (
+                "<script>" not in response.text or response.json()["detail"]
+            )  # JSON-encoded, not markup
