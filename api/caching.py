@@ -31,10 +31,11 @@ class DatasetETag(BaseHTTPMiddleware):
             return await call_next(request)
         try:
             with store.session(request.app.state.engine) as db:
-                version = store.build_info(db).version
+                info = store.build_info(db)
         except KBError:
             return await call_next(request)  # the route answers the problem itself
-        tag = etag_for(version, request)
+        request.state.build_info = info  # the route stamps its answer with it, without asking again
+        tag = etag_for(info.version, request)
         cache = {"ETag": tag, "Cache-Control": f"public, max-age={MAX_AGE}"}
         wanted = {t.strip() for t in request.headers.get("if-none-match", "").split(",")}
         if tag in wanted or "*" in wanted:

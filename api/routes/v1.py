@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
-from sqlmodel import Session
 
 from api.deps import DB
 from api.errors import PROBLEM_RESPONSES
@@ -44,13 +43,17 @@ class Page(BaseModel, Generic[T]):
     dataset: Dataset
 
 
-def _dataset(db: Session) -> Dataset:
-    info = store.build_info(db)
+def _dataset(request: Request, db: DB) -> Dataset:
+    """The build that answers; read once per request (api.caching already read it for the ETag)."""
+    info = getattr(request.state, "build_info", None) or store.build_info(db)
     return Dataset(version=info.version, built_at=info.built_at)
 
 
+DatasetDep = Annotated[Dataset, Depends(_dataset)]
+
+
 def _page(
-    request: Request, db: Session, items: list[Any], limit: int, offset: int
+    request: Request, dataset: Dataset, items: list[Any], limit: int, offset: int
 ) -> dict[str, Any]:
     following = None
     if offset + limit < len(items):
@@ -59,7 +62,7 @@ def _page(
         "data": items[offset : offset + limit],
         "total": len(items),
         "next": following,
-        "dataset": _dataset(db),
+        "dataset": dataset,
     }
 
 
@@ -100,9 +103,9 @@ def _example(data: Any, page: bool = False) -> dict[int | str, dict[str, Any]]:
     ),
 )
 def jurisdictions(
-    request: Request, db: DB, limit: Limit = 50, offset: Offset = 0
+    request: Request, db: DB, dataset: DatasetDep, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
-    return _page(request, db, store.list_jurisdictions(db), limit, offset)
+    return _page(request, dataset, store.list_jurisdictions(db), limit, offset)
 
 
 @router.get(
@@ -111,9 +114,11 @@ def jurisdictions(
     summary="One jurisdiction",
 )
 def jurisdiction(
-    jurisdiction_id: Annotated[str, Path(examples=["us-il-cook-county"])], db: DB
+    jurisdiction_id: Annotated[str, Path(examples=["us-il-cook-county"])],
+    db: DB,
+    dataset: DatasetDep,
 ) -> dict[str, Any]:
-    return {"data": store.get_jurisdiction(db, jurisdiction_id), "dataset": _dataset(db)}
+    return {"data": store.get_jurisdiction(db, jurisdiction_id), "dataset": dataset}
 
 
 @router.get(
@@ -122,6 +127,7 @@ def jurisdiction(
 def protocols(
     request: Request,
     db: DB,
+    dataset: DatasetDep,
     jurisdiction: Annotated[str | None, Query(examples=["us-ca"])] = None,
     status: Annotated[str | None, Query(examples=["vetoed"])] = None,
     year: Annotated[int | None, Query(examples=[2013])] = None,
@@ -135,7 +141,7 @@ def protocols(
     found = store.find_protocols(
         db, jurisdiction=jurisdiction, status=status, year=year, level=level, coded=coded
     )
-    return _page(request, db, found, limit, offset)
+    return _page(request, dataset, found, limit, offset)
 
 
 @router.get(
@@ -147,11 +153,12 @@ def protocol_provisions(
     protocol_id: Annotated[str, Path(examples=["us-ca/ab-4-2013"])],
     request: Request,
     db: DB,
+    dataset: DatasetDep,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     (protocol,) = store.get_protocols(db, [protocol_id])
-    return _page(request, db, protocol.provisions, limit, offset)
+    return _page(request, dataset, protocol.provisions, limit, offset)
 
 
 @router.get(
@@ -160,10 +167,12 @@ def protocol_provisions(
     summary="One protocol, whole",
 )
 def protocol(
-    protocol_id: Annotated[str, Path(examples=["us-il-cook-county/ordinance-11-o-73"])], db: DB
+    protocol_id: Annotated[str, Path(examples=["us-il-cook-county/ordinance-11-o-73"])],
+    db: DB,
+    dataset: DatasetDep,
 ) -> dict[str, Any]:
     (found,) = store.get_protocols(db, [protocol_id])
-    return {"data": found, "dataset": _dataset(db)}
+    return {"data": found, "dataset": dataset}
 
 
 @router.get(
@@ -176,8 +185,9 @@ def provision(
         str, Path(examples=["us-il-cook-county/ordinance-11-o-73/sec-46-37-a"])
     ],
     db: DB,
+    dataset: DatasetDep,
 ) -> dict[str, Any]:
-    return {"data": store.get_provision(db, provision_id), "dataset": _dataset(db)}
+    return {"data": store.get_provision(db, provision_id), "dataset": dataset}
 
 
 @router.get(
@@ -198,8 +208,8 @@ def provision(
         ]
     ),
 )
-def codebook(db: DB) -> dict[str, Any]:
-    return {"data": store.codebook_keys(db), "dataset": _dataset(db)}
+def codebook(db: DB, dataset: DatasetDep) -> dict[str, Any]:
+    return {"data": store.codebook_keys(db), "dataset": dataset}
 
 
 @router.get(
@@ -216,8 +226,8 @@ def codebook(db: DB) -> dict[str, Any]:
         ]
     ),
 )
-def topics(db: DB) -> dict[str, Any]:
-    return {"data": store.list_topics(db), "dataset": _dataset(db)}
+def topics(db: DB, dataset: DatasetDep) -> dict[str, Any]:
+    return {"data": store.list_topics(db), "dataset": dataset}
 
 
 @router.get(
@@ -240,8 +250,8 @@ def topics(db: DB) -> dict[str, Any]:
         ]
     ),
 )
-def context(db: DB) -> dict[str, Any]:
-    return {"data": store.list_context(db), "dataset": _dataset(db)}
+def context(db: DB, dataset: DatasetDep) -> dict[str, Any]:
+    return {"data": store.list_context(db), "dataset": dataset}
 
 
 @router.get(
@@ -250,6 +260,7 @@ def context(db: DB) -> dict[str, Any]:
 def search(
     request: Request,
     db: DB,
+    dataset: DatasetDep,
     q: Annotated[
         str,
         Query(
@@ -262,7 +273,6 @@ def search(
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
     sort: Literal["relevance", "date"] = "relevance",
 ) -> dict[str, Any]:
-    dataset = _dataset(db)
     request.app.state.index_refresh.ensure(dataset.version)
     result = request.app.state.search.search(q, page=page, per_page=per_page, sort=sort)
     return {"data": result, "dataset": dataset}
@@ -276,6 +286,7 @@ def search(
 )
 def compare(
     db: DB,
+    dataset: DatasetDep,
     protocols: Annotated[
         str,
         Query(
@@ -311,12 +322,13 @@ def compare(
         return PlainTextResponse(
             comparison_markdown(result), media_type="text/markdown; charset=utf-8"
         )
-    return {"data": result, "dataset": _dataset(db)}
+    return {"data": result, "dataset": dataset}
 
 
 @router.get("/diff", response_model=Item[VersionDiff], summary="What changed between two versions")
 def diff(
     db: DB,
+    dataset: DatasetDep,
     from_id: Annotated[
         str,
         Query(
@@ -329,4 +341,4 @@ def diff(
 ) -> dict[str, Any]:
     if not from_id.strip() or not to_id.strip():
         raise KBError("name both versions: ?from=…&to=…")
-    return {"data": diff_versions(db, from_id, to_id), "dataset": _dataset(db)}
+    return {"data": diff_versions(db, from_id, to_id), "dataset": dataset}
