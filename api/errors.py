@@ -8,10 +8,11 @@ from urllib.parse import unquote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from api.templating import render
 from kb.errors import KBError, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
@@ -47,9 +48,15 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def problem(
-    request: Request, status: int, title: str, detail: str, **extra: object
-) -> JSONResponse:
+def wants_html(request: Request) -> bool:
+    """Pages answer errors as pages; the API, health check and static files as problem+json."""
+    path = request.url.path
+    return not path.startswith(("/api/", "/healthz", "/static/")) and not path.endswith(".json")
+
+
+def problem(request: Request, status: int, title: str, detail: str, **extra: object) -> Response:
+    if wants_html(request):
+        return render(request, "error.html", {"title": title, "detail": detail}, status)
     body = {
         "type": "about:blank",
         "title": title,
@@ -82,7 +89,7 @@ def install(app: FastAPI) -> None:
         return await call_next(request)
 
     @app.exception_handler(KBError)
-    async def kb_error(request: Request, exc: KBError) -> JSONResponse:
+    async def kb_error(request: Request, exc: KBError) -> Response:
         extra = (
             {"problems": [str(p) for p in exc.problems]}
             if isinstance(exc, ValidationFailed)
@@ -91,7 +98,7 @@ def install(app: FastAPI) -> None:
         return problem(request, exc.http_status, exc.title, exc.message, **extra)
 
     @app.exception_handler(RequestValidationError)
-    async def bad_parameter(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {
                 "location": ".".join(str(part) for part in err.get("loc", ())),
@@ -103,7 +110,7 @@ def install(app: FastAPI) -> None:
         return problem(request, 422, "Invalid parameter", detail, errors=errors)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"nothing at {request.url.path}"

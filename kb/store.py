@@ -141,6 +141,19 @@ def list_context(db: Session) -> list[models.ContextRecordBase]:
     return [models.ContextRecordBase.model_validate(row) for row in rows]
 
 
+def sources_of(db: Session, owner_ids: list[str]) -> dict[str, list[models.SourcePublic]]:
+    """The sources of background records (or protocols), by owner id, in file order."""
+    rows = db.exec(
+        select(models.Source)
+        .where(col(models.Source.owner_id).in_(owner_ids))
+        .order_by(col(models.Source.owner_id), col(models.Source.position))
+    ).all()
+    return {
+        owner: [models.SourcePublic.model_validate(s) for s in group]
+        for owner, group in _grouped(rows, lambda s: s.owner_id).items()
+    }
+
+
 def count_rows(db: Session) -> dict[str, int]:
     """Live row counts, as a health check reads them."""
     counted = {

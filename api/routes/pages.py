@@ -1,33 +1,293 @@
-"""HTML pages. For now the plain index of jurisdictions and protocols."""
+"""HTML pages. Each view parses its input, calls the same `kb` or `search_index` function as its
+`/api/v1` twin, and renders a template; bad input renders an error page with a 4xx status."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
 from api.deps import DB
+from api.templating import render
 from kb import store
+from kb.codebook import TEXT, value_text
+from kb.collection import MAX_PINNED, collect, collection_csv, collection_markdown
+from kb.compare import MAX_COMPARED, compare_protocols
+from kb.diff import diff_versions
+from kb.errors import KBError, QuerySyntaxError
+from kb.overview import overview
+from kb.records import DATE_KEYS
 
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 router = APIRouter(include_in_schema=False)
+
+TIMELINE_ORDER = {key: i for i, key in enumerate(DATE_KEYS)}
+STATUS_NOTES = {
+    "introduced": "introduced, not passed",
+    "passed": "passed, not yet signed",
+    "vetoed": "vetoed: never took effect",
+    "enacted": "enacted",
+    "in_force": "in force",
+    "amended": "in force as amended by later law",
+    "superseded": "superseded by a later protocol",
+    "repealed": "repealed",
+    "struck_down": "struck down by a court",
+}
+
+
+def listed(request: Request, name: str) -> list[str]:
+    """A list parameter given either comma-separated or repeated (as checkbox forms send it)."""
+    values = [v for raw in request.query_params.getlist(name) for v in raw.split(",")]
+    return list(dict.fromkeys(v.strip() for v in values if v.strip()))
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in ("1", "true", "on", "yes")
+
+
+def _info(request: Request, db: DB) -> Any:
+    return getattr(request.state, "build_info", None) or store.build_info(db)
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, db: DB) -> HTMLResponse:
-    protocols = store.list_protocols(db)
-    jurisdictions = store.list_jurisdictions(db)
-    by_jurisdiction = {
-        j.id: [p for p in protocols if p.jurisdiction_id == j.id] for j in jurisdictions
-    }
-    return templates.TemplateResponse(
+def home(
+    request: Request,
+    db: DB,
+    level: Annotated[str | None, Query(max_length=100)] = None,
+    state: Annotated[str | None, Query(max_length=100)] = None,
+    status: Annotated[str | None, Query(max_length=100)] = None,
+) -> HTMLResponse:
+    matrix = overview(db, level=level or None, state=state or None, status=status or None)
+    return render(
         request,
-        "index.html",
+        "home.html",
         {
-            "jurisdictions": jurisdictions,
-            "by_jurisdiction": by_jurisdiction,
-            "info": store.build_info(db),
+            "matrix": matrix,
+            "filters": {"level": level or "", "state": state or "", "status": status or ""},
+            "info": _info(request, db),
+            "status_notes": STATUS_NOTES,
+        },
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(
+    request: Request,
+    db: DB,
+    q: Annotated[str, Query(max_length=10_000)] = "",
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    sort: Annotated[str, Query(pattern="^(relevance|date)$")] = "relevance",
+) -> HTMLResponse:
+    info = _info(request, db)
+    context: dict[str, Any] = {
+        "q": q,
+        "sort": sort,
+        "result": None,
+        "error": None,
+        "suggestions": _suggestions(db),
+        "names": _names(db),
+    }
+    status_code = 200
+    if q.strip():
+        request.app.state.index_refresh.ensure(info.version)
+        try:
+            context["result"] = request.app.state.search.search(q, page=page, sort=sort)
+        except QuerySyntaxError as error:
+            context["error"] = error.message
+            status_code = 400
+    return render(request, "search.html", context, status_code)
+
+
+def _suggestions(db: DB) -> list[tuple[str, str]]:
+    """What the query box suggests while typing: topics, codebook questions, jurisdictions."""
+    book = store.codebook(db)
+    suggestions = [(f"topic:{t.id}", t.name) for t in store.list_topics(db)]
+    suggestions += [(f"jurisdiction:{j.id}", j.name) for j in store.list_jurisdictions(db)]
+    for spec in book.keys.values():
+        if spec.type == TEXT:
+            continue
+        for value in spec.values or []:
+            if spec.is_unaddressed(value):
+                continue
+            text = value_text(value)
+            suggestions.append((f"{spec.key}:{text}", f"{spec.label(value)} ({spec.question})"))
+    return suggestions
+
+
+def _names(db: DB) -> dict[str, dict[str, str]]:
+    """Display names for facet values that are ids."""
+    return {
+        "jurisdiction": {j.id: j.name for j in store.list_jurisdictions(db)},
+        "topic": {t.id: t.name for t in store.list_topics(db)},
+    }
+
+
+@router.get("/protocols/{protocol_id:path}", response_class=HTMLResponse)
+def protocol(request: Request, db: DB, protocol_id: str) -> HTMLResponse:
+    (found,) = store.get_protocols(db, [protocol_id])
+    book = store.codebook(db)
+    related = {p.id: p for p in store.list_protocols(db, ids=found.predecessors + found.successors)}
+    timeline = sorted(found.dates.items(), key=lambda kv: (kv[1], TIMELINE_ORDER.get(kv[0], 99)))
+    topics = {t.id: t.name for t in store.list_topics(db)}
+    context = {c.id: c.title for c in store.list_context(db)}
+    return render(
+        request,
+        "protocol.html",
+        {
+            "p": found,
+            "book": book,
+            "related": related,
+            "timeline": timeline,
+            "topics": topics,
+            "context_titles": context,
+            "jurisdiction": store.get_jurisdiction(db, found.jurisdiction_id),
+            "status_notes": STATUS_NOTES,
+        },
+    )
+
+
+def _picker(db: DB) -> list[tuple[str, list[Any]]]:
+    """Every protocol, grouped by jurisdiction, for the compare and diff pickers."""
+    groups: dict[str, list[Any]] = {}
+    for p in store.list_protocols(db):
+        groups.setdefault(p.jurisdiction_name, []).append(p)
+    return list(groups.items())
+
+
+def _compare_context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
+    ids = listed(request, "protocols")
+    keys = listed(request, "keys") or None
+    topics = listed(request, "topics") or None
+    differences_only = _flag(request, "differences_only")
+    context: dict[str, Any] = {
+        "ids": ids,
+        "keys": keys or [],
+        "topics": topics or [],
+        "differences_only": differences_only,
+        "comparison": None,
+        "error": None,
+        "max_compared": MAX_COMPARED,
+        "book": store.codebook(db),
+        "topic_names": {t.id: t.name for t in store.list_topics(db)},
+    }
+    if not ids:
+        return context, 200
+    try:
+        comparison = compare_protocols(
+            db, ids, keys=keys, topics=topics, differences_only=differences_only
+        )
+    except KBError as error:
+        if error.http_status == 404:
+            raise
+        context["error"] = error.message
+        return context, 400
+    groups: dict[str, list[Any]] = {}
+    for row in comparison.rows:  # codebook order, grouped under each row's topic
+        groups.setdefault(row.topic, []).append(row)
+    context |= {"comparison": comparison, "groups": list(groups.items())}
+    return context, 200
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare(request: Request, db: DB) -> HTMLResponse:
+    context, status_code = _compare_context(request, db)
+    params = {
+        "protocols": ",".join(context["ids"]),
+        "keys": ",".join(context["keys"]),
+        "topics": ",".join(context["topics"]),
+        "differences_only": "true" if context["differences_only"] else "",
+    }
+    context |= {"picker": _picker(db), "params": params, "base_url": str(request.base_url)}
+    return render(request, "compare.html", context, status_code)
+
+
+@router.get("/embed/compare", response_class=HTMLResponse)
+def embed_compare(request: Request, db: DB) -> HTMLResponse:
+    context, status_code = _compare_context(request, db)
+    if not context["ids"]:
+        context["error"] = "name the protocols to compare: /embed/compare?protocols=a,b"
+        status_code = 400
+    context["full_url"] = str(request.url.replace(path="/compare"))
+    return render(request, "embed_compare.html", context, status_code)
+
+
+@router.get("/diff", response_class=HTMLResponse)
+def diff(request: Request, db: DB) -> HTMLResponse:
+    old = request.query_params.get("from", "").strip()
+    new = request.query_params.get("to", "").strip()
+    links = store.protocol_links(db)
+    titles = {p.id: p for p in store.list_protocols(db)}
+    context: dict[str, Any] = {
+        "old": old,
+        "new": new,
+        "diff": None,
+        "error": None,
+        "picker": _picker(db),
+        "pairs": [(titles[a], titles[b]) for a, b in links],
+    }
+    status_code = 200
+    if old or new:
+        if not (old and new):
+            context["error"] = "choose both versions: the earlier and the later one"
+            status_code = 400
+        else:
+            context["diff"] = diff_versions(db, old, new)
+    return render(request, "diff.html", context, status_code)
+
+
+@router.get("/pins", response_class=HTMLResponse)
+def pins(request: Request, db: DB) -> HTMLResponse:
+    ids = listed(request, "ids")
+    context: dict[str, Any] = {"ids": ids, "collection": None, "error": None}
+    status_code = 200
+    try:
+        context["collection"] = collect(db, ids)
+    except KBError as error:
+        context["error"] = error.message
+        status_code = 400
+    context["max_pinned"] = MAX_PINNED
+    return render(request, "pins.html", context, status_code)
+
+
+@router.get("/pins/export")
+def pins_export(
+    request: Request,
+    db: DB,
+    format: Annotated[str, Query(pattern="^(md|csv)$")] = "md",
+) -> Response:
+    collection = collect(db, listed(request, "ids"))
+    if format == "csv":
+        body, media, name = collection_csv(collection), "text/csv; charset=utf-8", "pinned.csv"
+    else:
+        body, media, name = (
+            collection_markdown(collection),
+            "text/markdown; charset=utf-8",
+            "pinned.md",
+        )
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/background", response_class=HTMLResponse)
+def background(request: Request, db: DB) -> HTMLResponse:
+    records = store.list_context(db)
+    return render(
+        request,
+        "background.html",
+        {"records": records, "sources": store.sources_of(db, [r.id for r in records])},
+    )
+
+
+@router.get("/codebook", response_class=HTMLResponse)
+def codebook(request: Request, db: DB) -> HTMLResponse:
+    book = store.codebook(db)
+    return render(
+        request,
+        "codebook.html",
+        {
+            "book": book,
+            "keys": list(book.keys.values()),
+            "topic_names": {t.id: t.name for t in store.list_topics(db)},
         },
     )

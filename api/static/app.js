@@ -1,0 +1,92 @@
+// protocol-kb: progressive enhancement only. Every page works without this file; it adds the
+// pinned collection (kept in this browser), copy and print buttons.
+(function () {
+  "use strict";
+  var KEY = "protocol-kb:pins";
+  var MAX = 100;
+
+  function load() {
+    try {
+      var ids = JSON.parse(window.localStorage.getItem(KEY) || "[]");
+      return Array.isArray(ids) ? ids.filter(function (x) { return typeof x === "string"; }) : [];
+    } catch (e) {
+      return [];
+    }
+  }
+  function save(ids) {
+    try { window.localStorage.setItem(KEY, JSON.stringify(ids.slice(0, MAX))); } catch (e) { /* storage off */ }
+    refresh();
+  }
+  function pinsUrl(ids) {
+    return ids.length ? "/pins?ids=" + encodeURIComponent(ids.join(",")) : "/pins";
+  }
+  function refresh() {
+    var ids = load();
+    document.querySelectorAll("[data-pins-link]").forEach(function (a) { a.href = pinsUrl(ids); });
+    document.querySelectorAll("[data-pins-count]").forEach(function (s) { s.textContent = ids.length ? "(" + ids.length + ")" : ""; });
+    document.querySelectorAll("button[data-pin]").forEach(function (b) {
+      b.hidden = false;
+      b.setAttribute("aria-pressed", ids.indexOf(b.getAttribute("data-pin")) >= 0 ? "true" : "false");
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+    var pin = target.closest("button[data-pin]");
+    if (pin) {
+      var id = pin.getAttribute("data-pin");
+      var ids = load();
+      var at = ids.indexOf(id);
+      if (at >= 0) ids.splice(at, 1); else if (ids.length < MAX) ids.push(id);
+      save(ids);
+      return;
+    }
+    var copy = target.closest("button[data-copy]");
+    if (copy) {
+      var field = document.getElementById(copy.getAttribute("data-copy"));
+      var status = document.querySelector("[data-copy-status]");
+      if (!field) return;
+      field.select();
+      var done = function () { if (status) status.textContent = "Copied."; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+      } else {
+        document.execCommand("copy");
+        done();
+      }
+      return;
+    }
+    if (target.closest("button[data-print]")) { window.print(); return; }
+    if (target.closest("button[data-pins-adopt]")) {
+      var page = document.querySelector("[data-pins-page]");
+      var shared = page ? page.getAttribute("data-ids").split(",").filter(Boolean) : [];
+      var mine = load();
+      shared.forEach(function (x) { if (mine.indexOf(x) < 0) mine.push(x); });
+      save(mine);
+      return;
+    }
+    if (target.closest("button[data-pins-clear]")) { save([]); window.location.href = "/pins"; }
+  });
+
+  function pinsPage() {
+    var page = document.querySelector("[data-pins-page]");
+    if (!page) return;
+    var shown = page.getAttribute("data-ids");
+    var mine = load();
+    // /pins without ids shows this browser's own pins: move to the URL that holds them.
+    if (!shown && mine.length) { window.location.replace(pinsUrl(mine)); return; }
+    document.querySelectorAll("[data-pins-adopt], [data-pins-clear]").forEach(function (b) {
+      var isMine = shown === mine.join(",");
+      b.hidden = b.hasAttribute("data-pins-adopt") ? isMine : !isMine;
+    });
+  }
+
+  function init() {
+    document.querySelectorAll("button[data-copy], button[data-print]").forEach(function (b) { b.hidden = false; });
+    refresh();
+    pinsPage();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+  window.addEventListener("storage", function (e) { if (e.key === KEY) refresh(); });
+})();
