@@ -1,0 +1,207 @@
+"""HTML pages over the real content: every page answers, escapes, sets security headers and
+turns bad input into a 4xx page (never JSON, never a traceback)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.security import EMBED_CSP, PAGE_CSP
+from kb.build import build
+from kb.db import make_engine
+from kb.settings import Settings
+from search_index.build import build_index
+from tests.conftest import PROTOCOLS
+
+SANTA_CLARA = "us-ca-santa-clara-county/board-policy-3-54"
+COOK = "us-il-cook-county/ordinance-11-o-73"
+DC = "us-dc/law-19-194"
+AB4 = "us-ca/ab-4-2013"
+AB1081 = "us-ca/ab-1081-2012"
+FOUR = ",".join([SANTA_CLARA, COOK, DC, AB4])
+
+PAGES = [
+    "/",
+    "/?status=vetoed",
+    "/search",
+    "/search?q=juvenile+holds",
+    "/search?q=topic:juveniles+jurisdiction:us-ca&sort=date",
+    f"/protocols/{AB4}",
+    "/compare",
+    f"/compare?protocols={FOUR}",
+    f"/compare?protocols={FOUR}&differences_only=true",
+    f"/compare?protocols={SANTA_CLARA}&protocols={COOK}&keys=detainer_response",
+    "/diff",
+    f"/diff?from={AB1081}&to={AB4}",
+    "/pins",
+    f"/pins?ids={COOK}/sec-46-37-a,{AB4}/gone",
+    "/background",
+    "/codebook",
+]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    folder = tmp_path_factory.mktemp("pages")
+    url = f"sqlite:///{folder / 'kb.sqlite3'}"
+    build(PROTOCOLS, url)
+    build_index(make_engine(url), folder / "index")
+    return TestClient(create_app(Settings(database_url=url, index_dir=folder / "index")))
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders_with_security_headers(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200, response.text[:500]
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"] == PAGE_CSP
+    assert "'unsafe-inline'" not in PAGE_CSP and "frame-ancestors 'none'" in PAGE_CSP
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    html = response.text
+    assert html.count("<h1") == 1
+    assert "<script>" not in html and " on" + "click=" not in html  # scripts come from /static only
+    assert re.search(r"<html lang=\"en\">", html)
+
+
+def test_only_the_embed_may_be_framed(client: TestClient) -> None:
+    response = client.get("/embed/compare", params={"protocols": f"{COOK},{DC}"})
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"] == EMBED_CSP
+    assert "frame-ancestors *" in EMBED_CSP
+    assert "x-frame-options" not in response.headers
+    assert 'target="_blank"' in response.text and "/compare?protocols=" in response.text
+    # The API and static files are not pages, but they are not frameable either.
+    assert client.get("/api/v1/topics").headers["x-frame-options"] == "DENY"
+
+
+def test_api_docs_run_without_unsafe_inline(client: TestClient) -> None:
+    policy = client.get("/api/docs").headers["content-security-policy"]
+    assert "'sha256-" in policy and "'unsafe-inline'" not in policy
+
+
+def test_compare_marks_the_strongest_in_words_with_a_legend(client: TestClient) -> None:
+    html = client.get("/compare", params={"protocols": FOUR}).text
+    table = html.split('<table class="compare cols-4">')[1].split("</table>")[0]
+    assert table.count('<th scope="col"') == 5  # the question column and four protocols
+    assert "Most protective" in html and 'aria-hidden="true">★' in html
+    assert 'id="legend"' in html and "never marked" in html
+    # Downloads and the permalink carry the whole state.
+    for fmt in ("csv", "json", "md"):
+        assert f"format={fmt}" in html
+    assert 'rel="bookmark"' in html
+    assert "embed/compare?protocols=" in html  # the copy-paste iframe snippet
+    only = client.get("/compare", params={"protocols": FOUR, "differences_only": "true"}).text
+    assert only.count('class="same"') == 0 and html.count('class="same"') > 0
+
+
+def test_diff_page_redlines_words(client: TestClient) -> None:
+    html = client.get("/diff", params={"from": AB1081, "to": AB4}).text
+    assert '<ins><span class="visually-hidden">inserted: </span>' in html
+    assert '<del><span class="visually-hidden">deleted: </span>' in html
+    assert "Coded answers that changed" in html
+
+
+def test_protocol_page_shows_timeline_versions_and_sources(client: TestClient) -> None:
+    html = client.get(f"/protocols/{AB4}").text
+    assert "Follows" in html and AB1081 in html
+    assert "<time datetime=" in html
+    assert 'id="source-' in html and "Last verified" in html
+    assert f"/diff?from={AB1081.replace('/', '%2F')}" in html
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("/protocols/us-zz/nothing", 404, "no protocol with id"),
+        ("/no/such/page", 404, "nothing at /no/such/page"),
+        ("/?level=planet", 400, "unknown level"),
+        ('/search?q="unclosed', 400, "is not closed"),
+        ("/search?q=colour:blue", 400, "unknown field"),
+        ("/search?page=0&q=x", 422, "page"),
+        (
+            "/compare?protocols=" + ",".join([COOK] * 1 + [f"x{i}" for i in range(7)]),
+            400,
+            "at most 6",
+        ),
+        ("/compare?protocols=nope/nothing", 404, "no protocol with id"),
+        (f"/compare?protocols={COOK}&keys=colour", 400, "unknown codebook key"),
+        (f"/diff?from={AB4}", 400, "choose both versions"),
+        ("/embed/compare", 400, "name the protocols"),
+        ("/pins?ids=" + ",".join(f"a/{i}" for i in range(101)), 400, "at most 100"),
+        ("/pins/export?format=exe", 422, "format"),
+        ("/search?q=%00", 400, "control characters"),
+    ],
+)
+def test_bad_input_gets_a_4xx_page(
+    client: TestClient, path: str, status: int, message: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == status, response.text[:300]
+    assert response.headers["content-type"].startswith("text/html")
+    assert message in response.text
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<script>alert(1)</script>",
+        '"><img src=x onerror=alert(1)>',
+        "' OR 1=1 --",
+        "\u202e\u200b" * 50,
+        "x" * 9000,
+    ],
+)
+def test_hostile_queries_are_escaped(client: TestClient, hostile: str) -> None:
+    for path, params in (
+        ("/search", {"q": hostile}),
+        ("/compare", {"protocols": hostile}),
+        ("/pins", {"ids": hostile}),
+        ("/diff", {"from": hostile, "to": hostile}),
+        ("/", {"state": hostile}),
+    ):
+        response = client.get(path, params=params)
+        assert response.status_code < 500
+        assert "<script>alert" not in response.text and "<img src=x" not in response.text
+
+
+def test_pins_export_as_files(client: TestClient) -> None:
+    ids = f"{COOK}/sec-46-37-a,{AB4}/gone"
+    md = client.get("/pins/export", params={"ids": ids, "format": "md"})
+    assert md.headers["content-disposition"] == 'attachment; filename="pinned.md"'
+    assert "Sec. 46-37(a)" in md.text
+    csv_response = client.get("/pins/export", params={"ids": ids, "format": "csv"})
+    assert csv_response.text.startswith("\ufeffprovision_id")
+    assert csv_response.headers["content-type"].startswith("text/csv")
+
+
+def test_source_links_are_web_links_only(client: TestClient, tmp_path: Path) -> None:
+    html = client.get(f"/protocols/{COOK}").text
+    hrefs = re.findall(r'href="([^"]+)"', html)
+    assert hrefs and all(h.startswith(("/", "#", "http://", "https://")) for h in hrefs)
+
+
+def test_pages_on_both_databases(content: Path, database_url: str, tmp_path: Path) -> None:
+    """The pages read through the same `kb` functions on SQLite and PostgreSQL."""
+    build(content, database_url)
+    engine = make_engine(database_url)
+    build_index(engine, tmp_path / "index")
+    engine.dispose()
+    app = create_app(Settings(database_url=database_url, index_dir=tmp_path / "index"))
+    first, second = "us-xx-example-county/ordinance-2010-3", "us-xx-example-county/ordinance-2012-9"
+    with TestClient(app) as pages:
+        home = pages.get("/").text
+        assert home.count('name="protocols"') == 2
+        compare = pages.get("/compare", params={"protocols": f"{first},{second}"}).text
+        assert "Declines all holds" in compare and "Most protective" in compare
+        # The fixture's note carries markup: it is shown as text.
+        assert "Excluding weekends &amp; &lt;holidays&gt;." in compare
+        assert pages.get("/search", params={"q": "holds"}).status_code == 200
+        assert pages.get(f"/diff?from={first}&to={second}").status_code == 200
+    app.state.engine.dispose()
