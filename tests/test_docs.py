@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from api.templating import embed_parent_script
 from kb.settings import Settings
 from tests.conftest import ROOT
 
@@ -49,3 +50,10 @@ def test_every_api_route_is_documented() -> None:
             assert f"`{method.upper()} {shown}`" in doc, (
                 f"docs/api.md does not list {method.upper()} {shown}"
             )
+
+
+def test_embedding_doc_shows_the_script_the_site_offers() -> None:
+    """The parent script in docs/embedding.md is the one the compare page hands out."""
+    doc = (ROOT / "docs" / "embedding.md").read_text()
+    assert embed_parent_script("https://kb.example.org") in doc
+    assert "protocol-kb:height" in (ROOT / "api" / "static" / "embed.js").read_text()
