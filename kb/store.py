@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, func, or_, true
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -15,9 +16,42 @@ from kb.codebook import Codebook, CodebookKey, value_from_text
 from kb.db import masked
 from kb.errors import DatabaseUnavailable, KBError, NotFound
 
+MEMO_BUILDS = 2
+"""Builds whose reads stay memoised per process: the current one and the one before it."""
+
+_memo: OrderedDict[tuple[str, str], dict[Hashable, Any]] = OrderedDict()
+_memo_lock = threading.Lock()
+
 
 def session(engine: Engine) -> Session:
     return Session(engine)
+
+
+def _build_memo(db: Session) -> dict[Hashable, Any]:
+    """Reads that depend only on the build, kept per (database, build version).
+
+    A build changes the version (a digest of the content), so a new build is never answered from
+    an old one's memo. What it holds is shared between requests: treat it as read-only."""
+    version = db.info.get("kb.build_version")
+    if version is None:
+        version = db.info["kb.build_version"] = build_info(db).version
+    where = (db.get_bind().engine.url.render_as_string(hide_password=True), version)
+    with _memo_lock:
+        memo = _memo.get(where)
+        if memo is None:
+            memo = _memo[where] = {}
+            while len(_memo) > MEMO_BUILDS:
+                _memo.popitem(last=False)
+        else:
+            _memo.move_to_end(where)
+        return memo
+
+
+def _remembered(db: Session, key: Hashable, compute: Callable[[], T]) -> T:
+    memo = _build_memo(db)
+    if key not in memo:
+        memo[key] = compute()
+    return cast(T, memo[key])
 
 
 def build_info(db: Session) -> models.BuildInfoPublic:
@@ -36,6 +70,10 @@ def build_info(db: Session) -> models.BuildInfoPublic:
 
 
 def codebook(db: Session) -> Codebook:
+    return _remembered(db, "codebook", lambda: _codebook(db))
+
+
+def _codebook(db: Session) -> Codebook:
     rows = db.exec(select(models.CodebookKey).order_by(col(models.CodebookKey.position))).all()
     return Codebook(
         {
@@ -59,13 +97,19 @@ def codebook_keys(db: Session) -> list[models.CodebookKeyPublic]:
 
 
 def list_jurisdictions(db: Session) -> list[models.JurisdictionPublic]:
-    rows = db.exec(select(models.Jurisdiction).order_by(col(models.Jurisdiction.name))).all()
-    return [models.JurisdictionPublic.model_validate(row) for row in rows]
+    def read() -> list[models.JurisdictionPublic]:
+        rows = db.exec(select(models.Jurisdiction).order_by(col(models.Jurisdiction.name))).all()
+        return [models.JurisdictionPublic.model_validate(row) for row in rows]
+
+    return list(_remembered(db, "jurisdictions", read))
 
 
 def list_topics(db: Session) -> list[models.TopicPublic]:
-    rows = db.exec(select(models.Topic).order_by(col(models.Topic.position))).all()
-    return [models.TopicPublic.model_validate(row) for row in rows]
+    def read() -> list[models.TopicPublic]:
+        rows = db.exec(select(models.Topic).order_by(col(models.Topic.position))).all()
+        return [models.TopicPublic.model_validate(row) for row in rows]
+
+    return list(_remembered(db, "topics", read))
 
 
 def get_jurisdiction(db: Session, jurisdiction_id: str) -> models.JurisdictionPublic:
@@ -121,24 +165,36 @@ def find_protocols(
 def list_protocols(
     db: Session, jurisdiction: str | None = None, ids: list[str] | None = None
 ) -> list[models.ProtocolSummary]:
-    query = (
-        select(models.Protocol, models.Jurisdiction.name)
-        .join(models.Jurisdiction)
-        .order_by(col(models.Jurisdiction.name), col(models.Protocol.year), col(models.Protocol.id))
-    )
-    if jurisdiction is not None:
-        query = query.where(models.Protocol.jurisdiction_id == jurisdiction)
-    if ids is not None:
-        query = query.where(col(models.Protocol.id).in_(ids))
+    """Protocol summaries by jurisdiction name, year and id; optionally only some."""
+
+    def read() -> list[models.ProtocolSummary]:
+        query = (
+            select(models.Protocol, models.Jurisdiction.name)
+            .join(models.Jurisdiction)
+            .order_by(
+                col(models.Jurisdiction.name), col(models.Protocol.year), col(models.Protocol.id)
+            )
+        )
+        return [
+            models.ProtocolSummary.model_validate(protocol, update={"jurisdiction_name": name})
+            for protocol, name in db.exec(query).all()
+        ]
+
+    wanted = None if ids is None else set(ids)
     return [
-        models.ProtocolSummary.model_validate(protocol, update={"jurisdiction_name": name})
-        for protocol, name in db.exec(query).all()
+        p
+        for p in _remembered(db, "protocol summaries", read)
+        if (jurisdiction is None or p.jurisdiction_id == jurisdiction)
+        and (wanted is None or p.id in wanted)
     ]
 
 
 def list_context(db: Session) -> list[models.ContextRecordBase]:
-    rows = db.exec(select(models.ContextRecord).order_by(col(models.ContextRecord.date))).all()
-    return [models.ContextRecordBase.model_validate(row) for row in rows]
+    def read() -> list[models.ContextRecordBase]:
+        rows = db.exec(select(models.ContextRecord).order_by(col(models.ContextRecord.date))).all()
+        return [models.ContextRecordBase.model_validate(row) for row in rows]
+
+    return list(_remembered(db, "context", read))
 
 
 def sources_of(db: Session, owner_ids: list[str]) -> dict[str, list[models.SourcePublic]]:
@@ -175,7 +231,21 @@ def protocol_links(db: Session) -> list[tuple[str, str]]:
 
 
 def get_protocols(db: Session, ids: list[str] | None = None) -> list[models.ProtocolPublic]:
-    """Protocols with everything attached: those named, in that order, or all of them."""
+    """Protocols with everything attached: those named, in that order, or all of them.
+
+    Each protocol is read once per build (`_remembered`); comparisons and pages mostly re-read."""
+    if ids is None:
+        return list(_remembered(db, ("protocols", None), lambda: _read_protocols(db, None)))
+    memo = _build_memo(db)
+    found = {i: memo.get(("protocol", i)) for i in dict.fromkeys(ids)}
+    unread = [i for i, p in found.items() if p is None]
+    if unread:
+        for protocol in _read_protocols(db, unread):
+            memo[("protocol", protocol.id)] = found[protocol.id] = protocol
+    return [cast(models.ProtocolPublic, found[i]) for i in ids]
+
+
+def _read_protocols(db: Session, ids: list[str] | None) -> list[models.ProtocolPublic]:
     summaries = {p.id: p for p in list_protocols(db, ids=ids)}
     wanted = list(summaries) if ids is None else ids
     missing = [i for i in wanted if i not in summaries]

@@ -40,7 +40,7 @@ def test_index_lists_jurisdictions_and_protocols_escaped(client: TestClient) -> 
     assert response.headers["content-type"].startswith("text/html")
     assert "Example County, Examplia" in response.text
     assert "Detainer Limits Ordinance" in response.text
-    assert "superseded, 2010" in response.text
+    assert "superseded by a later protocol" in response.text
 
 
 def test_healthz_without_a_build_is_a_503_problem(tmp_path: Path) -> None:
@@ -52,7 +52,12 @@ def test_healthz_without_a_build_is_a_503_problem(tmp_path: Path) -> None:
     assert not (tmp_path / "none.sqlite3").exists()
 
 
-def test_unknown_path_is_a_404_problem(client: TestClient) -> None:
-    response = client.get("/no/such/page")
+def test_unknown_path_is_a_404_problem_or_page(client: TestClient) -> None:
+    response = client.get("/api/v1/no/such/thing")
     assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["title"] == "Not Found"
+    page = client.get("/no/such/page")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "nothing at /no/such/page" in page.text
