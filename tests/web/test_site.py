@@ -1,0 +1,221 @@
+"""The site in a real browser: the advocate's path from search to a downloaded comparison, the
+version redline, the pinned collection, the embed on another origin, XSS inertness and axe."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.web.harness import XSS_PROTOCOLS, PageErrors, StaticSite, assert_accessible, assert_inert
+
+COOK = "us-il-cook-county/ordinance-11-o-73"
+DC = "us-dc/law-19-194"
+SANTA_CLARA = "us-ca-santa-clara-county/board-policy-3-54"
+AB4 = "us-ca/ab-4-2013"
+AB1081 = "us-ca/ab-1081-2012"
+FOUR = ",".join([SANTA_CLARA, COOK, DC, AB4])
+
+EVERY_PAGE = [
+    "/",
+    "/search",
+    "/search?q=juvenile+holds",
+    "/search?q=juvenles",
+    f"/protocols/{AB4}",
+    f"/protocols/{COOK}",
+    "/compare",
+    f"/compare?protocols={FOUR}",
+    "/diff",
+    f"/diff?from={AB1081}&to={AB4}",
+    "/pins",
+    f"/pins?ids={COOK}/sec-46-37-a",
+    "/background",
+    "/codebook",
+    f"/embed/compare?protocols={FOUR}",
+    "/no/such/page",
+]
+
+
+@pytest.mark.parametrize("path", EVERY_PAGE)
+def test_every_page_passes_axe(page: Page, live_server: str, path: str) -> None:
+    page.goto(live_server + path)
+    expect(page.locator("main")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_search_to_provision_to_compare_to_csv(
+    page: Page, live_server: str, tmp_path: Path
+) -> None:
+    page.goto(live_server + "/search")
+    page.get_by_label(re.compile("Words")).fill("Cook County detainer reimbursement")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"/search\?q=Cook\+County"))
+    page.locator(".hit h3 a").first.click()
+    expect(page).to_have_url(re.compile(r"/protocols/us-il-cook-county/.+#"))
+    expect(page.locator(":target")).to_be_visible()  # the provision the result pointed at
+
+    page.get_by_role("link", name="Add to compare").click()
+    expect(page).to_have_url(re.compile(r"/compare\?protocols=us-il-cook-county"))
+    picker = page.locator("form.picker")
+    picker.locator(f'input[value="{DC}"]').check()
+    picker.locator(f'input[value="{SANTA_CLARA}"]').check()
+    picker.get_by_role("button", name="Compare").click()
+    table = page.locator("table.compare").first
+    expect(table.locator("thead th")).to_have_count(4)
+    all_rows = table.locator("tbody tr:not(.group)").count()
+
+    page.get_by_role("link", name="Differences only").click()
+    expect(page).to_have_url(re.compile("differences_only=true"))
+    expect(page.get_by_role("link", name="Show all questions")).to_be_visible()
+    differing = table.locator("tbody tr:not(.group)").count()
+    assert 0 < differing < all_rows
+    expect(table.locator("tr.same")).to_have_count(0)
+    # The strongest answer is said in words, not colour alone.
+    expect(table.locator(".strongest").first).to_contain_text("Most protective")
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="CSV").click()
+    saved = tmp_path / "comparison.csv"
+    info.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert text.startswith("\ufeffkey,question,protocol_id")
+    assert {COOK, DC, SANTA_CLARA} <= set(re.findall(r"us-[a-z-]+/[a-z0-9-]+", text))
+    # One row per cell, differing rows only.
+    assert len(text.strip().splitlines()) == 1 + differing * 3
+
+
+def test_compare_keeps_header_and_first_column_in_view(page: Page, live_server: str) -> None:
+    page.set_viewport_size({"width": 900, "height": 700})
+    page.goto(f"{live_server}/compare?protocols={FOUR}")
+    scroller = page.locator(".compare-scroll")
+    header = scroller.locator("thead th").nth(1)
+    question = scroller.locator("tbody th[scope=row]").first
+    box = scroller.bounding_box()
+    scroller.evaluate("el => { el.scrollTop = 400; el.scrollLeft = 300; }")
+    assert (
+        scroller.evaluate("el => el.scrollTop") > 0 and scroller.evaluate("el => el.scrollLeft") > 0
+    )
+    after_header, after_question = header.bounding_box(), question.bounding_box()
+    assert box and after_header and after_question
+    # Scrolled down and right, yet the header row sits at the top edge of the table's box and
+    # the question column at its left edge.
+    assert abs(after_header["y"] - box["y"]) < 3
+    assert abs(after_question["x"] - box["x"]) < 3
+
+
+def test_compare_prints_landscape_without_chrome(page: Page, live_server: str) -> None:
+    page.goto(f"{live_server}/compare?protocols={FOUR}")
+    page.emulate_media(media="print")
+    expect(page.locator("header.site")).to_be_hidden()
+    expect(page.locator("form.picker")).to_be_hidden()
+    expect(page.locator("table.compare").first).to_be_visible()
+    pdf = page.pdf(landscape=True, prefer_css_page_size=True)
+    assert pdf.startswith(b"%PDF")
+
+
+def test_diff_page_shows_the_redline(page: Page, live_server: str) -> None:
+    page.goto(live_server + "/diff")
+    page.get_by_role("link", name=re.compile("State government.*→")).first.click()
+    expect(page).to_have_url(re.compile(f"from={quote(AB1081, safe='')}"))
+    expect(page.locator("h1")).to_have_text("What changed between two versions")
+    expect(page.locator(".redline ins").first).to_be_visible()
+    expect(page.locator(".redline del").first).to_be_visible()
+    expect(page.locator(".change-label .badge").first).to_have_text(re.compile("Changed|Added"))
+    expect(page.locator("table.answers tbody tr").first).to_be_visible()
+
+
+def test_pins_collect_across_pages_and_share_as_a_url(page: Page, live_server: str) -> None:
+    page.goto(f"{live_server}/protocols/{COOK}")
+    first = page.locator("article.provision button.pin").first
+    expect(first).to_be_visible()  # shown only when the script runs
+    first.click()
+    expect(first).to_have_attribute("aria-pressed", "true")
+    page.goto(f"{live_server}/search?q=juvenile+holds")
+    page.locator(".hit button.pin").first.click()
+    expect(page.locator("[data-pins-count]")).to_have_text("(2)")
+
+    page.get_by_role("link", name=re.compile("^Pinned")).click()
+    expect(page).to_have_url(re.compile(r"/pins\?ids="))
+    expect(page.locator("ol.pinned > li")).to_have_count(2)
+    shared = page.url
+    md = page.get_by_role("link", name="Markdown")
+    expect(md).to_have_attribute("href", re.compile("format=md"))
+
+    # Someone else opens the shared link in a fresh browser: same list, offered to keep.
+    other = page.context.browser.new_context()  # type: ignore[union-attr]
+    try:
+        theirs = other.new_page()
+        theirs.goto(shared)
+        expect(theirs.locator("ol.pinned > li")).to_have_count(2)
+        theirs.get_by_role("button", name="Keep these pins in this browser").click()
+        expect(theirs.locator("[data-pins-count]")).to_have_text("(2)")
+    finally:
+        other.close()
+
+    page.get_by_role("button", name="Unpin all").click()
+    expect(page).to_have_url(re.compile(r"/pins$"))
+    expect(page.locator("[data-pins-count]")).to_have_text("")
+
+
+def test_embed_in_an_iframe_on_another_origin(
+    page: Page, live_server: str, other_origin: StaticSite
+) -> None:
+    from api.templating import embed_parent_script
+
+    widget = f"{live_server}/embed/compare?protocols={quote(COOK + ',' + DC, safe='')}"
+    host = other_origin.serve(
+        '<!doctype html><html lang="en"><head><title>Host site</title></head><body><main>'
+        "<h1>Our county's options</h1>"
+        f'<iframe id="kb" src="{widget}" title="Comparison (protocol-kb)" width="100%" height="150"></iframe>'
+        f"{embed_parent_script(live_server)}</main></body></html>"
+    )
+    page.goto(host)
+    frame = page.frame_locator("#kb")
+    expect(frame.locator("table.compare")).to_be_visible()
+    # The widget reported its height and the host's five-line script applied it.
+    expect(page.locator("#kb")).to_have_attribute("style", re.compile(r"height: \d{3,}px"))
+    height = page.locator("#kb").evaluate("f => f.getBoundingClientRect().height")
+    assert height > 300
+    assert_accessible(page)
+    # Links leave the frame for a new tab on the full site.
+    with page.expect_popup() as popup:
+        frame.get_by_role("link", name=re.compile("Open the full comparison")).click()
+    expect(popup.value).to_have_url(re.compile(r"/compare\?protocols="))
+
+
+def test_other_pages_refuse_to_be_framed(
+    page: Page, live_server: str, other_origin: StaticSite, page_errors: PageErrors
+) -> None:
+    host = other_origin.serve(
+        '<!doctype html><html lang="en"><title>Framer</title><main><h1>Framer</h1>'
+        f'<iframe id="kb" src="{live_server}/compare?protocols={quote(COOK, safe="")}" title="x"></iframe></main></html>'
+    )
+    page.goto(host)
+    page.wait_for_timeout(500)
+    framed = next(f for f in page.frames if f.parent_frame is not None)
+    assert "compare" not in framed.content()  # Chromium showed its error page instead
+    page_errors.clear()  # the refusal is logged as a console error: that is the point
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        f"/protocols/{XSS_PROTOCOLS[0]}",
+        f"/protocols/{XSS_PROTOCOLS[1]}",
+        f"/compare?protocols={','.join(XSS_PROTOCOLS)}",
+        f"/embed/compare?protocols={','.join(XSS_PROTOCOLS)}",
+        f"/diff?from={XSS_PROTOCOLS[0]}&to={XSS_PROTOCOLS[1]}",
+        "/search?q=window",
+        "/background",
+        f"/pins?ids={XSS_PROTOCOLS[0]}/sec-a,{XSS_PROTOCOLS[0]}/sec-b",
+        "/search?q=%3Cscript%3Ewindow.__xss%3D1%3C%2Fscript%3E",
+    ],
+)
+def test_hostile_content_stays_inert(page: Page, xss_server: str, path: str) -> None:
+    page.goto(xss_server + path)
+    expect(page.locator("main")).to_be_visible()
+    assert_inert(page)
