@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench build validate clean
+.PHONY: serve test lint bench bench-api build validate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,22 @@ lint: $(STAMP)
 
 bench: $(STAMP)  ## benchmarks: they print numbers (docs/performance.md)
 	$(BIN)/python bench/build.py
+
+# Datasette is measured beside the API but is no dependency of ours: it lives in its own venv,
+# on the uvicorn version the product runs on, so that both are served the same way.
+BENCH_VENV := var/bench-venv
+$(BENCH_VENV)/.installed: $(STAMP)
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet 'datasette==0.65.5' \
+		"uvicorn==$$($(BIN)/python -c 'import uvicorn; print(uvicorn.__version__)')"
+	touch $@
+
+bench-api: $(STAMP) $(BENCH_VENV)/.installed  ## the JSON API under load, beside a bare ASGI ceiling and Datasette (needs wrk)
+	$(BIN)/python bench/api.py
+
+screenshots: $(STAMP)  ## docs/img/*.png of the overview, compare and diff pages (needs /usr/bin/chromium)
+	$(BIN)/python -m tests.web.screenshots
 
 validate: $(STAMP)
 	$(BIN)/kb validate

@@ -10,18 +10,19 @@ from kb.codebook import TEXT
 from kb.compare import ComparedProtocol
 from kb.errors import KBError
 
-MAIN_KEYS = (
-    "detainer_response",
-    "reimbursement_required",
-    "offense_threshold",
-    "max_hold_hours",
-    "juvenile_holds",
-    "ice_facility_access",
-    "release_info_sharing",
-    "status_inquiry",
-    "program_287g",
-)
-"""The questions an advocate asks first; every other key is on the protocol and compare pages."""
+MAIN_KEYS = {
+    "detainer_response": "Detainer holds",
+    "reimbursement_required": "Reimbursement",
+    "offense_threshold": "Criminal history",
+    "max_hold_hours": "Longest hold",
+    "juvenile_holds": "Juveniles",
+    "ice_facility_access": "ICE in the jail",
+    "release_info_sharing": "Release dates to ICE",
+    "status_inquiry": "Status questions",
+    "program_287g": "287(g)",
+}
+"""The questions an advocate asks first, with a column heading each; every other key is on the
+protocol and compare pages."""
 
 
 class OverviewCell(BaseModel):
@@ -43,6 +44,7 @@ class OverviewRow(BaseModel):
 
 class OverviewColumn(BaseModel):
     key: str
+    heading: str
     question: str
 
 
@@ -61,7 +63,7 @@ def overview(
     level: str | None = None,
     state: str | None = None,
     status: str | None = None,
-    keys: tuple[str, ...] = MAIN_KEYS,
+    keys: tuple[str, ...] = tuple(MAIN_KEYS),
 ) -> Overview:
     """Rows are protocols (by jurisdiction, then year); "strongest" is judged against every
     protocol in the knowledge base, not only the rows the filters leave."""
@@ -119,7 +121,10 @@ def overview(
         )
     rows.sort(key=lambda r: (r.protocol.jurisdiction_name, r.protocol.year or 0, r.protocol.id))
     return Overview(
-        columns=[OverviewColumn(key=k, question=book[k].question) for k in keys],
+        columns=[
+            OverviewColumn(key=k, heading=MAIN_KEYS.get(k, k), question=book[k].question)
+            for k in keys
+        ],
         rows=rows,
         levels=levels,
         states=states,
