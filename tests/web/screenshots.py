@@ -37,15 +37,18 @@ def main(out: Path = ROOT / "docs" / "img") -> int:
         print(INSTALL_HINT, file=sys.stderr)
         return 1
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder, built_server(PROTOCOLS, Path(folder)) as base:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 860})
-            for name, path in SHOTS.items():
-                page.goto(base + path)
-                page.screenshot(path=out / name)
-                print(f"wrote {out / name}")
-            browser.close()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        built_server(PROTOCOLS, Path(folder)) as base,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        for name, path in SHOTS.items():
+            page.goto(base + path)
+            page.screenshot(path=out / name)
+            print(f"wrote {out / name}")
+        browser.close()
     return 0
 
 
