@@ -150,6 +150,35 @@ def rows_from_dataset(dataset: Dataset) -> Rows:
                 {"protocol_id": p.id, "key": key, "provision_id": p.provision_id(a)}
                 for a in answer.provisions
             )
+    placed = [(group, level) for group in dataset.models.keys for level in group.levels]
+    for position, (group, level) in enumerate(placed):
+        spec = dataset.codebook[group.key]
+        rows[t[models.ModelProvision]].append(
+            {
+                "id": f"{group.key}/{value_text(level.value)}", "key": group.key,
+                "value": value_text(level.value), "rank": spec.rank(level.value),
+                "heading": group.heading, "title": level.title, "summary": level.summary,
+                "text": level.text, "note": level.note, "drawn_from": level.drawn_from,
+                "terms": level.terms, "context": level.context, "position": position,
+                "source_path": group.path,
+            }
+        )  # fmt: skip
+    for position, term in enumerate(dataset.models.terms):
+        rows[t[models.ModelTerm]].append(
+            {
+                "id": term.id, "term": term.term, "definition": term.definition,
+                "context": term.context, "position": position,
+            }
+        )  # fmt: skip
+    for position, finding in enumerate(dataset.models.findings):
+        rows[t[models.ModelFinding]].append(
+            {
+                "id": position,
+                "context_id": finding.context,
+                "text": finding.text,
+                "always": finding.always,
+            }
+        )
     rows[t[models.BuildInfo]].append(
         {
             "id": 1, "built_at": datetime.now(UTC), "version": dataset.version,
@@ -163,7 +192,8 @@ _MODELS = (
     models.Jurisdiction, models.Topic, models.CodebookKey, models.Protocol, models.ProtocolLink,
     models.ContextRecord, models.Source, models.Provision, models.ProvisionTopic,
     models.ProvisionSource, models.ProvisionContext, models.CodedAnswer,
-    models.CodedAnswerProvision, models.BuildInfo,
+    models.CodedAnswerProvision, models.ModelProvision, models.ModelTerm, models.ModelFinding,
+    models.BuildInfo,
 )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from kb.codebook import BOOLEAN, CHOICE, KEY_TYPES, NOT_ADDRESSED, Codebook, CodebookKey, value_text
 from kb.errors import Problem, ValidationFailed, display_path
 from kb.fields import Fields, Report
+from kb.model_language import MODELS_DIR, check_model_references, model_files, read_models
 from kb.protocol_file import read_context, read_protocol
 from kb.records import (
     LEVELS,
@@ -25,7 +26,7 @@ from kb.yamltext import YamlSyntaxError, load_yaml
 
 CODEBOOK, TOPICS, JURISDICTIONS = "codebook.yaml", "topics.yaml", "jurisdictions.yaml"
 CONTEXT_DIR = "context"
-RESERVED_DIRS = {CONTEXT_DIR, "models"}
+RESERVED_DIRS = {CONTEXT_DIR, MODELS_DIR}
 KEY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 STATE = re.compile(r"^[A-Z]{2}$")
 
@@ -113,6 +114,7 @@ def load_dataset(root: Path, progress: Progress | None = None) -> tuple[Dataset,
         if progress is not None:
             progress(n, len(protocol_paths))
 
+    models = read_models(root, codebook, found.read, found.reporter, display_path)
     dataset = Dataset(
         codebook=codebook,
         topics=topics,
@@ -120,8 +122,25 @@ def load_dataset(root: Path, progress: Progress | None = None) -> tuple[Dataset,
         protocols=protocols,
         contexts=contexts,
         version=content_version(root),
+        models=models,
     )
     _check_references(dataset, found, unreadable)
+    # A provision missing from a file that has problems of its own is that file's problem, not
+    # the model's: only provisions of sound files are held against drawn_from.
+    troubled = {str(problem.path) for problem in found.problems}
+    doubtful = unreadable | {
+        name
+        for p in protocols
+        if p.path in troubled
+        for name in (p.id, f"{Path(p.path).parent.name}/{Path(p.path).stem}")
+    }
+    check_model_references(
+        models,
+        {p.provision_id(v.anchor): p.status for p in protocols for v in p.provisions},
+        doubtful,
+        {c.id for c in contexts},
+        found.reporter,
+    )
     return dataset, sorted(found.problems)
 
 
@@ -130,6 +149,7 @@ def content_files(root: Path) -> list[Path]:
     files = [root / name for name in (CODEBOOK, TOPICS, JURISDICTIONS) if (root / name).is_file()]
     files += sorted((root / CONTEXT_DIR).glob("*.md"))
     files += sorted(p for p in root.glob("*/*.md") if p.parent.name not in RESERVED_DIRS)
+    files += model_files(root)
     return files
 
 
@@ -210,6 +230,13 @@ def _read_codebook(items: list[Fields], topic_ids: set[str]) -> Codebook:
         if not isinstance(labels, dict):
             item.problem(("labels",), "must be a mapping of value: label")
             labels = {}
+        for value, label in labels.items():
+            if not isinstance(label, str):
+                # YAML reads a bare Yes, No, On or Off as true/false: the label must be quoted.
+                item.problem(
+                    ("labels", value),
+                    f"label {label!r} is not text; quote it (\"{label if not isinstance(label, bool) else ('Yes' if label else 'No')}\")",
+                )
         if not (name and key_type and topic and question and values is not None):
             invalid.add(str(item.data.get("key")))
         else:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bump when a table changes: a PostgreSQL build then recreates the tables."""
 
 
@@ -208,6 +208,56 @@ class ContextRecordBase(SQLModel):
 class ContextRecord(ContextRecordBase, table=True):
     __tablename__ = "context_record"
     source_path: str
+
+
+# --- Model language for drafting (protocols/models/) --------------------------------------
+
+
+class ModelProvisionBase(SQLModel):
+    id: str = Field(primary_key=True)
+    """`<codebook key>/<value>`, e.g. `detainer_response/declines_all`."""
+    key: str = Field(foreign_key="codebook_key.key", index=True)
+    value: str | None
+    """Canonical text of the value, as coded answers store it."""
+    rank: int
+    heading: str
+    """The heading of the key's section in a draft."""
+    title: str
+    summary: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    drawn_from: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    context: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ModelProvision(ModelProvisionBase, table=True):
+    __tablename__ = "model_provision"
+    position: int
+    source_path: str
+
+
+class ModelTermBase(SQLModel):
+    id: str = Field(primary_key=True)
+    term: str
+    definition: str = Field(sa_column=Column(Text, nullable=False))
+    context: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ModelTerm(ModelTermBase, table=True):
+    __tablename__ = "model_term"
+    position: int
+
+
+class ModelFindingBase(SQLModel):
+    id: int = Field(primary_key=True)
+    context_id: str = Field(foreign_key="context_record.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    always: bool
+
+
+class ModelFinding(ModelFindingBase, table=True):
+    __tablename__ = "model_finding"
 
 
 # --- The build ------------------------------------------------------------------------------

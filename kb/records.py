@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb.codebook import Codebook, Value
+from kb.model_language import ModelSet
 
 LEVELS = ("state", "county", "city", "district")
 KINDS = (
@@ -175,6 +176,8 @@ class Dataset:
     contexts: list[ContextRecord]
     version: str
     """A digest of every content file: changes whenever the content does."""
+    models: ModelSet = field(default_factory=ModelSet)
+    """Model language for drafting (protocols/models/); empty when the folder is absent."""
 
     def counts(self) -> dict[str, int]:
         return {
@@ -183,4 +186,5 @@ class Dataset:
             "provisions": sum(len(p.provisions) for p in self.protocols),
             "coded_answers": sum(len(p.coding) for p in self.protocols),
             "context_records": len(self.contexts),
+            "model_provisions": sum(len(m.levels) for m in self.models.keys),
         }

@@ -210,6 +210,32 @@ def sources_of(db: Session, owner_ids: list[str]) -> dict[str, list[models.Sourc
     }
 
 
+def model_provisions(db: Session) -> list[models.ModelProvisionBase]:
+    """Model language for drafting, by codebook order then most protective first."""
+
+    def read() -> list[models.ModelProvisionBase]:
+        rows = db.exec(select(models.ModelProvision).order_by(col(models.ModelProvision.position)))
+        return [models.ModelProvisionBase.model_validate(row) for row in rows.all()]
+
+    return list(_remembered(db, "model provisions", read))
+
+
+def model_terms(db: Session) -> list[models.ModelTermBase]:
+    def read() -> list[models.ModelTermBase]:
+        rows = db.exec(select(models.ModelTerm).order_by(col(models.ModelTerm.position)))
+        return [models.ModelTermBase.model_validate(row) for row in rows.all()]
+
+    return list(_remembered(db, "model terms", read))
+
+
+def model_findings(db: Session) -> list[models.ModelFindingBase]:
+    def read() -> list[models.ModelFindingBase]:
+        rows = db.exec(select(models.ModelFinding).order_by(col(models.ModelFinding.id)))
+        return [models.ModelFindingBase.model_validate(row) for row in rows.all()]
+
+    return list(_remembered(db, "model findings", read))
+
+
 def count_rows(db: Session) -> dict[str, int]:
     """Live row counts, as a health check reads them."""
     counted = {

@@ -1,0 +1,154 @@
+"""Gap analysis: where other protocols in the knowledge base protect more than this one, and the
+model provision that would close each gap."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from kb import models, store
+from kb.codebook import TEXT, value_text
+from kb.compare import ComparedProtocol
+from kb.errors import NotFound
+from kb.model_language import NOT_IN_EFFECT
+
+ENDED = ("superseded", "repealed", "struck_down")
+"""Statuses of protocols no longer in effect: a jurisdiction's current answers leave them out."""
+
+
+class ModelRef(BaseModel):
+    id: str
+    title: str
+    summary: str
+    text: str
+
+
+class Gap(BaseModel):
+    key: str
+    question: str
+    current_value: str | int | bool | None
+    current_label: str
+    strongest_value: str | int | bool | None
+    strongest_label: str
+    held_by: list[ComparedProtocol]
+    """Protocols in effect (or once in effect) that give the strongest answer."""
+    model: ModelRef | None
+    """The project's model provision that would close the gap (None when none is written)."""
+
+
+class GapReport(BaseModel):
+    subject: str
+    """The protocol id, or the jurisdiction id when its current protocols were combined."""
+    protocols: list[ComparedProtocol]
+    gaps: list[Gap]
+
+
+def find_gaps(db: Session, subject: str) -> GapReport:
+    """`subject` is a protocol id, or a jurisdiction id: then its protocols still in effect are
+    combined, each question taking the most protective answer any of them gives."""
+    book = store.codebook(db)
+    everything = store.get_protocols(db)
+    took_effect = [p for p in everything if p.status not in NOT_IN_EFFECT]
+    own = [p for p in everything if p.id == subject]
+    if not own:
+        own = [
+            p
+            for p in everything
+            if p.jurisdiction_id == subject and p.status not in NOT_IN_EFFECT + ENDED
+        ]
+        if not own:
+            store.get_jurisdiction(db, subject)  # an unknown id is a 404 naming it
+            raise NotFound(f"jurisdiction {subject!r} has no protocol in effect")
+    models_by_key: dict[str, list[models.ModelProvisionBase]] = {}
+    for model in store.model_provisions(db):
+        models_by_key.setdefault(model.key, []).append(model)
+
+    gaps = []
+    for spec in book.keys.values():
+        if spec.type == TEXT:
+            continue
+        current = _best(spec, [a.value for p in own for a in p.coding if a.key == spec.key])
+        answers = {p.id: a.value for p in took_effect for a in p.coding if a.key == spec.key}
+        strongest = _best(spec, list(answers.values()))
+        best_rank = spec.rank(strongest)
+        if best_rank is None:
+            continue  # nobody addresses it: nothing to learn from the knowledge base
+        current_rank = spec.rank(current)
+        if current_rank is not None and current_rank <= best_rank:
+            continue
+        choices = models_by_key.get(spec.key, [])
+        model = next((m for m in choices if m.value == value_text(strongest)), None) or (
+            choices[0] if choices else None
+        )
+        gaps.append(
+            Gap(
+                key=spec.key,
+                question=spec.question,
+                current_value=current,
+                current_label=spec.label(current),
+                strongest_value=strongest,
+                strongest_label=spec.label(strongest),
+                held_by=[
+                    ComparedProtocol.of(p)
+                    for p in took_effect
+                    if spec.rank(answers.get(p.id)) == best_rank
+                ],
+                model=ModelRef(
+                    id=model.id, title=model.title, summary=model.summary, text=model.text
+                )
+                if model
+                else None,
+            )
+        )
+    return GapReport(subject=subject, protocols=[ComparedProtocol.of(p) for p in own], gaps=gaps)
+
+
+def _best(spec: object, values: list[str | int | bool | None]) -> str | int | bool | None:
+    ranked = [(spec.rank(v), v) for v in values if spec.rank(v) is not None]  # type: ignore[attr-defined]
+    return min(ranked, key=lambda rv: rv[0])[1] if ranked else None
+
+
+GAP_COLUMNS = ("key", "question", "current", "strongest", "held_by", "model_id", "model_title")
+
+
+def gaps_csv(report: GapReport) -> str:
+    """One row per gap; UTF-8 with a byte-order mark for Excel."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(GAP_COLUMNS)
+    for gap in report.gaps:
+        writer.writerow(
+            [
+                gap.key,
+                gap.question,
+                gap.current_label,
+                gap.strongest_label,
+                "; ".join(f"{p.jurisdiction_name}: {p.title}" for p in gap.held_by),
+                gap.model.id if gap.model else "",
+                gap.model.title if gap.model else "",
+            ]
+        )
+    return "\ufeff" + out.getvalue()
+
+
+def gaps_markdown(report: GapReport) -> str:
+    names = ", ".join(f"{p.jurisdiction_name}: {p.title}" for p in report.protocols)
+    lines = [
+        f"# Where {names} could protect more",
+        "",
+        "| Question | Now | Strongest in the knowledge base | Who has it | Model provision |",
+        "|---|---|---|---|---|",
+    ]
+    for gap in report.gaps:
+        who = "; ".join(f"{p.jurisdiction_name} ({p.year or 'n.d.'})" for p in gap.held_by)
+        model = f"{gap.model.title} (`{gap.model.id}`)" if gap.model else "none written yet"
+        cells = [gap.question, gap.current_label, gap.strongest_label, who, model]
+        lines.append(
+            "| " + " | ".join(" ".join(c.replace("|", "\\|").split()) for c in cells) + " |"
+        )
+    if not report.gaps:
+        lines.append("| (no gaps: nothing in the knowledge base is more protective) | | | | |")
+    return "\n".join(lines) + "\n"
