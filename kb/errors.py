@@ -49,6 +49,13 @@ class ValidationFailed(KBError):
         super().__init__(f"{len(self.problems)} problem(s) in the protocol files")
 
 
+class InvalidOptions(KBError):
+    """Options that name something unknown or contradict each other; the message names them."""
+
+    http_status = 422
+    title = "Invalid options"
+
+
 class NotFound(KBError):
     http_status = 404
     title = "Not found"

@@ -80,9 +80,8 @@ def find_gaps(db: Session, subject: str) -> GapReport:
         if current_rank is not None and current_rank <= best_rank:
             continue
         choices = models_by_key.get(spec.key, [])
-        model = next((m for m in choices if m.value == value_text(strongest)), None) or (
-            choices[0] if choices else None
-        )
+        exact = [m for m in choices if m.value == value_text(strongest)]
+        closing = next(iter(exact or choices), None)
         gaps.append(
             Gap(
                 key=spec.key,
@@ -97,9 +96,9 @@ def find_gaps(db: Session, subject: str) -> GapReport:
                     if spec.rank(answers.get(p.id)) == best_rank
                 ],
                 model=ModelRef(
-                    id=model.id, title=model.title, summary=model.summary, text=model.text
+                    id=closing.id, title=closing.title, summary=closing.summary, text=closing.text
                 )
-                if model
+                if closing
                 else None,
             )
         )

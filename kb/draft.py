@@ -1,0 +1,459 @@
+"""Drafting: a complete, numbered, cited model policy assembled from the project's model
+language (docs/drafting.md). `draft_policy` decides what goes in; `kb.draft_render` writes it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+from sqlmodel import Session
+
+from kb import models, store
+from kb.codebook import TEXT, Codebook, value_text
+from kb.errors import InvalidOptions, KBError
+from kb.model_language import NOT_IN_EFFECT
+
+STRONGEST, OMIT = "strongest", "omit"
+MAX_NAME = 200
+EFFECTIVE_BLANK = "________"
+"""The one blank a draft leaves: the adopting body fills in the effective date."""
+
+# Conditions on honoring a hold. Declining every hold makes them moot, so a draft that declines
+# every hold leaves them out, except the two that restate "no holds" (docs/drafting.md).
+HOLD_CONDITIONS = (
+    "reimbursement_required",
+    "offense_threshold",
+    "pending_charges_qualify",
+    "conviction_lookback_years",
+    "max_hold_hours",
+)
+SAME_AS_NO_HOLDS = {"offense_threshold": "no_holds", "max_hold_hours": "0"}
+
+Level = Literal["county", "city", "state"]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Adopter(BaseModel):
+    """The body that would adopt the draft."""
+
+    name: str = Field(min_length=1, max_length=MAX_NAME, examples=["Example County"])
+    level: Level = Field(examples=["county"])
+
+    @field_validator("name")
+    @classmethod
+    def plain_name(cls, name: str) -> str:
+        name = " ".join(name.split())
+        if not name or _CONTROL.search(name):
+            raise ValueError("give the body's name as plain text")
+        return name
+
+
+class DraftOptions(BaseModel):
+    """What to draft. Per codebook question: "strongest", "omit" or a level (its value, e.g.
+    "judicial_warrant_only", "48", "true"). `start_from` and `pinned` set the starting choices;
+    `choices` always win. Questions nobody chose take `default`."""
+
+    adopter: Adopter
+    choices: dict[str, str] = Field(
+        default_factory=dict, examples=[{"detainer_response": "strongest"}]
+    )
+    start_from: str | None = Field(default=None, examples=["us-il-cook-county/ordinance-11-o-73"])
+    strengthen: bool = False
+    """With `start_from`: every question where the protocol is weaker than the strongest model
+    (or silent) takes the strongest model instead."""
+    pinned: list[str] = Field(default_factory=list, max_length=100)
+    """Provision ids: each question they support takes the most protective value they support."""
+    default: Literal["strongest", "omit"] | None = None
+    """For questions not otherwise chosen; "strongest" unless `start_from` or `pinned` is given."""
+
+
+class Choice(BaseModel):
+    key: str
+    model_id: str
+    value: str | None
+    why: str
+    """Where the choice came from, in words (shown on the drafting page and in the notes)."""
+
+
+class DraftSection(BaseModel):
+    number: int
+    heading: str
+    paragraphs: list[str]
+    """Each a paragraph; endnote marks are written `[n]` at the end of the paragraph."""
+    key: str | None = None
+    model_id: str | None = None
+    notes: list[int] = []
+
+
+class Endnote(BaseModel):
+    number: int
+    text: str
+    url: str | None = None
+    """The official or published source of what the note cites."""
+    provision_id: str | None = None
+    """The provision cited, when the note cites one."""
+    page: str | None = None
+    """Its page on this site, as a path (/protocols/<protocol>#<anchor>)."""
+
+
+class Draft(BaseModel):
+    title: str
+    adopter: Adopter
+    instrument: str
+    choices: list[Choice]
+    resolved: list[str]
+    """Conflicting options resolved by the documented rule, in words."""
+    sections: list[DraftSection]
+    definitions: list[tuple[str, str]]
+    endnotes: list[Endnote]
+    drafting_notes: list[tuple[str, str]]
+    """(section heading, note): legal context for the officials who will read the draft."""
+
+
+def draft_policy(db: Session, options: DraftOptions) -> Draft:
+    book = store.codebook(db)
+    levels: dict[str, list[models.ModelProvisionBase]] = {}
+    for model in store.model_provisions(db):
+        levels.setdefault(model.key, []).append(model)
+    if not levels:
+        raise KBError("this knowledge base has no model language (protocols/models/)")
+    chosen, resolved = _choose(db, book, levels, options)
+    return _assemble(db, book, options.adopter, chosen, resolved)
+
+
+def _fail(errors: list[str]) -> None:
+    if errors:
+        raise InvalidOptions("; ".join(errors))
+
+
+def _choose(
+    db: Session,
+    book: Codebook,
+    levels: dict[str, list[models.ModelProvisionBase]],
+    options: DraftOptions,
+) -> tuple[dict[str, Choice], list[str]]:
+    errors = []
+    for key, wanted in options.choices.items():
+        if key not in book or book[key].type == TEXT:
+            errors.append(f"unknown question {key!r}; questions are the codebook's keys")
+        elif wanted not in (STRONGEST, OMIT) and not any(
+            m.value == wanted for m in levels.get(key, [])
+        ):
+            have = ", ".join(str(m.value) for m in levels.get(key, [])) or "none"
+            errors.append(
+                f"{key}: no model provision at level {wanted!r}; levels: strongest, omit, {have}"
+            )
+    _fail(errors)
+
+    by_value = {(m.key, m.value): m for group in levels.values() for m in group}
+    chosen: dict[str, Choice] = {}
+    explicit = set()
+
+    def take(key: str, model: models.ModelProvisionBase, why: str) -> None:
+        chosen[key] = Choice(key=key, model_id=model.id, value=model.value, why=why)
+
+    if options.start_from:
+        (protocol,) = store.get_protocols(db, [options.start_from])
+        answers = {a.key: value_text(a.value) for a in protocol.coding}
+        for key, group in levels.items():
+            here = by_value.get((key, answers.get(key)))
+            strongest = group[0]
+            spec = book[key]
+            current = spec.rank(protocol_value(protocol, key))
+            weaker = current is None or current > strongest.rank
+            if options.strengthen and weaker:
+                take(
+                    key,
+                    strongest,
+                    f"strengthened from {protocol.title} ({spec.label(protocol_value(protocol, key))})",
+                )
+            elif here is not None:
+                take(key, here, f"as in {protocol.title}")
+    if options.pinned:
+        _choose_from_pins(db, book, by_value, options.pinned, take)
+    default: str = options.default or (OMIT if options.start_from or options.pinned else STRONGEST)
+    for key, group in levels.items():
+        if key in options.choices:
+            wanted = options.choices[key]
+            explicit.add(key)
+            chosen.pop(key, None)
+            if wanted == STRONGEST:
+                take(key, group[0], "the most protective model")
+            elif wanted != OMIT:
+                take(key, by_value[(key, wanted)], "chosen level")
+        elif key not in chosen and default == STRONGEST:
+            take(key, group[0], "the most protective model (default)")
+    resolved = _resolve_conflicts(book, chosen, explicit)
+    return chosen, resolved
+
+
+def protocol_value(protocol: models.ProtocolPublic, key: str) -> str | int | bool | None:
+    return next((a.value for a in protocol.coding if a.key == key), None)
+
+
+def _choose_from_pins(
+    db: Session,
+    book: Codebook,
+    by_value: dict[tuple[str, str | None], models.ModelProvisionBase],
+    pinned: list[str],
+    take: Callable[[str, models.ModelProvisionBase, str], None],
+) -> None:
+    wanted = set(pinned)
+    protocol_ids = list(dict.fromkeys(p.rpartition("/")[0] for p in pinned))
+    known = {p.id for p in store.list_protocols(db, ids=protocol_ids)}
+    unknown = [p for p in pinned if p.rpartition("/")[0] not in known]
+    if unknown:
+        raise KBError(f"no provision with id {unknown[0]!r}")
+    best: dict[str, tuple[int, models.ModelProvisionBase, str]] = {}
+    for protocol in store.get_protocols(db, [p for p in protocol_ids if p in known]):
+        for answer in protocol.coding:
+            if not wanted & set(answer.provisions):
+                continue
+            model = by_value.get((answer.key, value_text(answer.value)))
+            rank = book[answer.key].rank(answer.value)
+            if model is None or rank is None:
+                continue
+            if answer.key not in best or rank < best[answer.key][0]:
+                best[answer.key] = (rank, model, f"from the pinned provisions of {protocol.title}")
+    for key, (_, model, why) in best.items():
+        take(key, model, why)
+
+
+def _resolve_conflicts(book: Codebook, chosen: dict[str, Choice], explicit: set[str]) -> list[str]:
+    """Declining every hold makes the conditions for a hold moot: derived ones are left out, an
+    explicitly chosen one that contradicts it is refused, naming both options."""
+    resolved: list[str] = []
+    detainer = chosen.get("detainer_response")
+    errors = []
+    if detainer is not None and detainer.value == "declines_all":
+        for key in HOLD_CONDITIONS:
+            other = chosen.get(key)
+            if other is None:
+                continue
+            compatible = SAME_AS_NO_HOLDS.get(key) == other.value
+            if key in explicit and "detainer_response" in explicit and not compatible:
+                errors.append(
+                    f"detainer_response 'declines_all' (no holds at all) conflicts with {key} "
+                    f"{other.value!r} (a condition for honoring a hold); choose one"
+                )
+            elif not (compatible and key in explicit):
+                del chosen[key]
+                resolved.append(
+                    f"{key} left out: the draft declines every hold, so conditions for a hold do not apply"
+                )
+    elif detainer is not None:
+        for key, never in SAME_AS_NO_HOLDS.items():
+            other = chosen.get(key)
+            if other is None or other.value != never:
+                continue
+            if key in explicit and "detainer_response" in explicit:
+                errors.append(
+                    f"detainer_response {detainer.value!r} (holds in some cases) conflicts with {key} "
+                    f"{other.value!r} (never any hold); choose one"
+                )
+            else:
+                dropped = (
+                    key
+                    if "detainer_response" in explicit or key not in explicit
+                    else "detainer_response"
+                )
+                kept = "detainer_response" if dropped == key else key
+                del chosen[dropped]
+                resolved.append(
+                    f"{dropped} left out: it contradicts the chosen {kept} ({chosen[kept].value})"
+                )
+    _fail(errors)
+    return resolved
+
+
+# --- Assembling the document ---------------------------------------------------------------
+
+AGENCY = {
+    "county": "the Sheriff",
+    "city": "the Police Department",
+    "state": "a state or local law enforcement agency",
+}
+
+
+def _jurisdiction(adopter: Adopter) -> str:
+    if adopter.level == "state" and not adopter.name.lower().startswith(("state of", "the state")):
+        return f"the State of {adopter.name}"
+    return adopter.name
+
+
+def fill(text: str, adopter: Adopter) -> str:
+    """Replace the placeholders of docs/model-language.md with words for this adopter."""
+    jurisdiction = _jurisdiction(adopter)
+    personnel = (
+        "officers and employees of the state and of its political subdivisions"
+        if adopter.level == "state"
+        else f"officers and employees of {jurisdiction}"
+    )
+    agency = AGENCY[adopter.level]
+    words = {
+        "jurisdiction": jurisdiction,
+        "agency": agency,
+        "Agency": agency[0].upper() + agency[1:],
+        "personnel": personnel,
+        "instrument": "act" if adopter.level == "state" else "ordinance",
+    }
+    return re.sub(r"\[\[([A-Za-z]+)\]\]", lambda m: words[m.group(1)], text)
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _assemble(
+    db: Session, book: Codebook, adopter: Adopter, chosen: dict[str, Choice], resolved: list[str]
+) -> Draft:
+    instrument = "act" if adopter.level == "state" else "ordinance"
+    by_id = {m.id: m for m in store.model_provisions(db)}
+    picked = [by_id[c.model_id] for key in book.keys if (c := chosen.get(key)) is not None]
+    provisions = _provisions(db, [pid for m in picked for pid in m.drawn_from])
+    contexts = {c.id: c for c in store.list_context(db)}
+    context_sources = store.sources_of(db, list(contexts))
+    terms = {t.id: t for t in store.model_terms(db)}
+
+    notes: list[Endnote] = []
+    cited: dict[str, int] = {}
+
+    def cite_provision(pid: str) -> int:
+        if pid not in cited:
+            protocol, provision, page = provisions[pid]
+            status = protocol.status.replace("_", " ")
+            source = next((s for s in protocol.sources if s.key in provision.sources), None)
+            notes.append(
+                Endnote(
+                    number=len(notes) + 1,
+                    text=f"Drawn from {protocol.jurisdiction_name}, {protocol.title}, "
+                    f"{protocol.citation} ({status}), {provision.cite}.",
+                    url=source.url if source else None,
+                    provision_id=pid,
+                    page=page,
+                )
+            )
+            cited[pid] = len(notes)
+        return cited[pid]
+
+    def cite_context(cid: str) -> int:
+        key = f"context:{cid}"
+        if key not in cited:
+            record = contexts[cid]
+            first = next(iter(context_sources.get(cid, [])), None)
+            notes.append(
+                Endnote(
+                    number=len(notes) + 1,
+                    text=f"{record.title}"
+                    + (f", {record.citation}" if record.citation else "")
+                    + ".",
+                    url=first.url if first else None,
+                )
+            )
+            cited[key] = len(notes)
+        return cited[key]
+
+    used_context = {c for m in picked for c in m.context}
+    findings = [f for f in store.model_findings(db) if f.always or f.context_id in used_context]
+    sections: list[DraftSection] = []
+    finding_paragraphs = [
+        f"({chr(ord('a') + i)}) {fill(f.text, adopter)} [{cite_context(f.context_id)}]"
+        for i, f in enumerate(findings)
+    ]
+    finding_paragraphs.append(
+        f"({chr(ord('a') + len(findings))}) The purpose of this {instrument} is to keep "
+        f"{_jurisdiction(adopter)}'s resources, records and custody for local purposes, and to "
+        "leave the enforcement of federal civil immigration law to the federal government."
+    )
+    sections.append(
+        DraftSection(number=1, heading="Findings and purpose", paragraphs=finding_paragraphs)
+    )
+
+    used_terms = list(dict.fromkeys(t for m in picked for t in m.terms if t in terms))
+    definitions = [(terms[t].term, fill(terms[t].definition, adopter)) for t in used_terms]
+    if definitions:
+        sections.append(
+            DraftSection(
+                number=len(sections) + 1,
+                heading="Definitions",
+                paragraphs=[f"In this {instrument}:"]
+                + [f"“{term}” means {_lower_first(text)}" for term, text in definitions],
+            )
+        )
+    drafting_notes = []
+    for model in picked:
+        marks = [cite_provision(pid) for pid in model.drawn_from]
+        paragraphs = [fill(p, adopter) for p in _paragraphs(model.text)]
+        paragraphs[-1] += " " + "".join(f"[{n}]" for n in marks)
+        sections.append(
+            DraftSection(
+                number=len(sections) + 1,
+                heading=model.heading,
+                paragraphs=paragraphs,
+                key=model.key,
+                model_id=model.id,
+                notes=marks,
+            )
+        )
+        note = fill(model.note, adopter)
+        for cid in model.context:
+            note += f" [{cite_context(cid)}]"
+        drafting_notes.append((f"Section {len(sections)}. {model.heading}", " ".join(note.split())))
+    sections.append(
+        DraftSection(
+            number=len(sections) + 1,
+            heading="Severability",
+            paragraphs=[
+                f"If any part of this {instrument}, or its application to any person or "
+                "circumstance, is held invalid, the rest of this "
+                f"{instrument} and its other applications remain in effect."
+            ],
+        )
+    )
+    sections.append(
+        DraftSection(
+            number=len(sections) + 1,
+            heading="Effective date",
+            paragraphs=[f"This {instrument} takes effect on {EFFECTIVE_BLANK}."],
+        )
+    )
+    what = "An Act" if adopter.level == "state" else "An Ordinance"
+    title = (
+        f"{what} of {_jurisdiction(adopter)} Limiting Local Participation in Federal Civil "
+        "Immigration Enforcement"
+    )
+    return Draft(
+        title=title,
+        adopter=adopter,
+        instrument=instrument,
+        choices=[chosen[k] for k in book.keys if k in chosen],
+        resolved=resolved,
+        sections=sections,
+        definitions=definitions,
+        endnotes=notes,
+        drafting_notes=drafting_notes,
+    )
+
+
+def _lower_first(text: str) -> str:
+    """ "A request …" → "a request …", but "ICE …" stays."""
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
+    return text if len(first) > 1 and first.isupper() else text[:1].lower() + text[1:]
+
+
+def _provisions(
+    db: Session, ids: list[str]
+) -> dict[str, tuple[models.ProtocolPublic, models.ProvisionPublic, str]]:
+    """Each cited provision with its protocol and its page on this site."""
+    protocol_ids = list(dict.fromkeys(i.rpartition("/")[0] for i in ids))
+    found = {}
+    for protocol in store.get_protocols(db, protocol_ids):
+        if protocol.status in NOT_IN_EFFECT:  # the validator refuses this; never cite it anyway
+            continue
+        for provision in protocol.provisions:
+            if provision.id in ids:
+                url = f"/protocols/{protocol.id}#{provision.anchor}"
+                found[provision.id] = (protocol, provision, url)
+    return found
