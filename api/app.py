@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import caching, errors
 from api.index_refresh import IndexRefresher
-from api.routes import health, pages, v1
+from api.routes import drafting, health, pages, v1
 from api.security import SecurityHeaders, docs_csp
 from api.templating import STATIC
 from kb import __version__
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     app.include_router(v1.router)
+    app.include_router(drafting.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

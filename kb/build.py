@@ -150,7 +150,9 @@ def rows_from_dataset(dataset: Dataset) -> Rows:
                 {"protocol_id": p.id, "key": key, "provision_id": p.provision_id(a)}
                 for a in answer.provisions
             )
-    placed = [(group, level) for group in dataset.models.keys for level in group.levels]
+    order = list(dataset.codebook.keys)
+    groups = sorted(dataset.models.keys, key=lambda g: order.index(g.key) if g.key in order else 0)
+    placed = [(group, level) for group in groups for level in group.levels]
     for position, (group, level) in enumerate(placed):
         spec = dataset.codebook[group.key]
         rows[t[models.ModelProvision]].append(

@@ -13,11 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import ValidationError as PydanticValidationError
+
 from kb import __version__, store
 from kb.build import build
 from kb.db import check_connection, is_sqlite, make_engine, masked, sqlite_path
-from kb.errors import DatabaseUnavailable, KBError, ValidationFailed
+from kb.draft import Adopter, DraftOptions, draft_policy
+from kb.draft_render import render_draft
+from kb.errors import DatabaseUnavailable, InvalidOptions, KBError, ValidationFailed
 from kb.export import export_json
+from kb.gaps import find_gaps, gaps_csv, gaps_markdown
 from kb.loader import Progress, content_version, load_dataset
 from kb.settings import Settings
 from search_index.build import IndexReport, build_index, generation_version
@@ -115,6 +120,47 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write here instead of standard output"
     )
+    draft = command(
+        "draft",
+        "Assemble a numbered, cited model policy from the model language (docs/drafting.md).",
+    )
+    draft.add_argument("--name", required=True, help='the adopting body, e.g. "Example County"')
+    draft.add_argument("--level", choices=["county", "city", "state"], required=True)
+    draft.add_argument(
+        "--choose",
+        action="append",
+        default=[],
+        metavar="KEY=LEVEL",
+        help="per question: strongest, omit or a level, e.g. max_hold_hours=48 (repeatable)",
+    )
+    draft.add_argument(
+        "--start-from", metavar="PROTOCOL", help="start from this protocol's answers"
+    )
+    draft.add_argument(
+        "--strengthen",
+        action="store_true",
+        help="with --start-from: raise weaker answers to the strongest",
+    )
+    draft.add_argument(
+        "--pinned",
+        action="append",
+        default=[],
+        metavar="PROVISION",
+        help="provision id (repeatable)",
+    )
+    draft.add_argument(
+        "--default", choices=["strongest", "omit"], help="for questions not otherwise chosen"
+    )
+    draft.add_argument("--format", choices=["md", "html", "docx"], default="md")
+    draft.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write here (needed for docx)"
+    )
+    gaps = command(
+        "gaps",
+        "Where other protocols protect more than this one (a protocol or a jurisdiction id).",
+    )
+    gaps.add_argument("subject", metavar="PROTOCOL", help="a protocol id, or a jurisdiction id")
+    gaps.add_argument("--format", choices=["md", "csv", "json"], default="md")
     return parser
 
 
@@ -144,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "search": _search,
             "serve": _serve,
             "export": _export,
+            "draft": _draft,
+            "gaps": _gaps,
         }[args.command]
         return handler(settings, args)
     except ValidationFailed as exc:
@@ -306,4 +354,56 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _draft(settings: Settings, args: argparse.Namespace) -> int:
+    choices = {}
+    for item in args.choose:
+        key, sep, level = item.partition("=")
+        if not sep or not key.strip() or not level.strip():
+            raise InvalidOptions(f"--choose {item!r}: write KEY=LEVEL, e.g. max_hold_hours=48")
+        choices[key.strip()] = level.strip()
+    if args.format == "docx" and not args.output:
+        raise InvalidOptions("a DOCX draft is a file: give --output FILE")
+    try:
+        options = DraftOptions(
+            adopter=Adopter(name=args.name, level=args.level),
+            choices=choices,
+            start_from=args.start_from,
+            strengthen=args.strengthen,
+            pinned=args.pinned,
+            default=args.default,
+        )
+    except PydanticValidationError as exc:
+        raise InvalidOptions("; ".join(str(e["msg"]) for e in exc.errors())) from exc
+    engine = make_engine(settings.database_url)
+    try:
+        check_connection(engine)
+        with store.session(engine) as db:
+            data = render_draft(draft_policy(db, options), args.format)
+    finally:
+        engine.dispose()
+    if args.output:
+        args.output.write_bytes(data)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+    return 0
+
+
+def _gaps(settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        check_connection(engine)
+        with store.session(engine) as db:
+            report = find_gaps(db, args.subject)
+    finally:
+        engine.dispose()
+    if args.format == "csv":
+        sys.stdout.write(gaps_csv(report))
+    elif args.format == "json":
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(gaps_markdown(report))
     return 0

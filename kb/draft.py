@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from kb import models, store
 from kb.codebook import TEXT, Codebook, value_text
-from kb.errors import InvalidOptions, KBError
+from kb.errors import InvalidOptions, KBError, NotFound
 from kb.model_language import NOT_IN_EFFECT
 
 STRONGEST, OMIT = "strongest", "omit"
@@ -65,6 +65,8 @@ class DraftOptions(BaseModel):
     (or silent) takes the strongest model instead."""
     pinned: list[str] = Field(default_factory=list, max_length=100)
     """Provision ids: each question they support takes the most protective value they support."""
+    protocols: list[str] = Field(default_factory=list, max_length=6)
+    """Protocol ids (a comparison): each question takes the most protective answer among them."""
     default: Literal["strongest", "omit"] | None = None
     """For questions not otherwise chosen; "strongest" unless `start_from` or `pinned` is given."""
 
@@ -173,7 +175,12 @@ def _choose(
                 take(key, here, f"as in {protocol.title}")
     if options.pinned:
         _choose_from_pins(db, book, by_value, options.pinned, take)
-    default: str = options.default or (OMIT if options.start_from or options.pinned else STRONGEST)
+    if options.protocols:
+        compared = store.get_protocols(db, options.protocols)
+        supporting = [v for p in compared for a in p.coding for v in a.provisions]
+        _choose_from_pins(db, book, by_value, supporting, take)
+    derived = options.start_from or options.pinned or options.protocols
+    default: str = options.default or (OMIT if derived else STRONGEST)
     for key, group in levels.items():
         if key in options.choices:
             wanted = options.choices[key]
@@ -203,11 +210,13 @@ def _choose_from_pins(
     wanted = set(pinned)
     protocol_ids = list(dict.fromkeys(p.rpartition("/")[0] for p in pinned))
     known = {p.id for p in store.list_protocols(db, ids=protocol_ids)}
-    unknown = [p for p in pinned if p.rpartition("/")[0] not in known]
+    protocols = store.get_protocols(db, [p for p in protocol_ids if p in known])
+    existing = {v.id for p in protocols for v in p.provisions}
+    unknown = [p for p in pinned if p not in existing]
     if unknown:
-        raise KBError(f"no provision with id {unknown[0]!r}")
+        raise NotFound(f"no provision with id {unknown[0]!r}")
     best: dict[str, tuple[int, models.ModelProvisionBase, str]] = {}
-    for protocol in store.get_protocols(db, [p for p in protocol_ids if p in known]):
+    for protocol in protocols:
         for answer in protocol.coding:
             if not wanted & set(answer.provisions):
                 continue
@@ -216,7 +225,11 @@ def _choose_from_pins(
             if model is None or rank is None:
                 continue
             if answer.key not in best or rank < best[answer.key][0]:
-                best[answer.key] = (rank, model, f"from the pinned provisions of {protocol.title}")
+                best[answer.key] = (
+                    rank,
+                    model,
+                    f"as in {protocol.jurisdiction_name}: {protocol.title}",
+                )
     for key, (_, model, why) in best.items():
         take(key, model, why)
 

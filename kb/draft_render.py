@@ -38,7 +38,12 @@ def _footnoted(text: str) -> str:
 
 
 def draft_markdown(draft: Draft, base_url: str | None = None) -> str:
-    lines = [f"# {_md_text(draft.title)}", "", f"Be it enacted by {_md_text(draft.adopter.name)}:", ""]
+    lines = [
+        f"# {_md_text(draft.title)}",
+        "",
+        f"Be it enacted by {_md_text(draft.adopter.name)}:",
+        "",
+    ]
     for section in draft.sections:
         lines += [f"## Section {section.number}. {_md_text(section.heading)}", ""]
         for paragraph in section.paragraphs:

@@ -60,7 +60,8 @@ def find_gaps(db: Session, subject: str) -> GapReport:
             if p.jurisdiction_id == subject and p.status not in NOT_IN_EFFECT + ENDED
         ]
         if not own:
-            store.get_jurisdiction(db, subject)  # an unknown id is a 404 naming it
+            if subject not in {j.id for j in store.list_jurisdictions(db)}:
+                raise NotFound(f"no protocol or jurisdiction with id {subject!r}")
             raise NotFound(f"jurisdiction {subject!r} has no protocol in effect")
     models_by_key: dict[str, list[models.ModelProvisionBase]] = {}
     for model in store.model_provisions(db):

@@ -235,7 +235,7 @@ def _read_codebook(items: list[Fields], topic_ids: set[str]) -> Codebook:
                 # YAML reads a bare Yes, No, On or Off as true/false: the label must be quoted.
                 item.problem(
                     ("labels", value),
-                    f"label {label!r} is not text; quote it (\"{label if not isinstance(label, bool) else ('Yes' if label else 'No')}\")",
+                    f'label {label!r} is not text; quote it ("{label if not isinstance(label, bool) else ("Yes" if label else "No")}")',
                 )
         if not (name and key_type and topic and question and values is not None):
             invalid.add(str(item.data.get("key")))

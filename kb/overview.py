@@ -9,6 +9,7 @@ from kb import store
 from kb.codebook import TEXT
 from kb.compare import ComparedProtocol
 from kb.errors import KBError
+from kb.score import protection_score
 
 MAIN_KEYS = {
     "detainer_response": "Detainer holds",
@@ -40,6 +41,8 @@ class OverviewRow(BaseModel):
     level: str
     state: str | None
     cells: list[OverviewCell]
+    score: int
+    """The protection score (kb.score): 0 to 100, from the codebook's order."""
 
 
 class OverviewColumn(BaseModel):
@@ -64,6 +67,7 @@ def overview(
     state: str | None = None,
     status: str | None = None,
     keys: tuple[str, ...] = tuple(MAIN_KEYS),
+    sort: str = "jurisdiction",
 ) -> Overview:
     """Rows are protocols (by jurisdiction, then year); "strongest" is judged against every
     protocol in the knowledge base, not only the rows the filters leave."""
@@ -75,6 +79,7 @@ def overview(
     states = sorted({j.state for j in jurisdictions.values() if j.state})
     statuses = sorted({p.status for p in protocols})
     for name, value, allowed in (
+        ("sort", sort, ["jurisdiction", "score"]),
         ("level", level, levels),
         ("state", state, states),
         ("status", status, statuses),
@@ -117,9 +122,12 @@ def overview(
                 level=place.level,
                 state=place.state,
                 cells=cells,
+                score=protection_score(book, protocol).score,
             )
         )
     rows.sort(key=lambda r: (r.protocol.jurisdiction_name, r.protocol.year or 0, r.protocol.id))
+    if sort == "score":
+        rows.sort(key=lambda r: -r.score)  # stable: ties stay by jurisdiction and year
     return Overview(
         columns=[
             OverviewColumn(key=k, heading=MAIN_KEYS.get(k, k), question=book[k].question)

@@ -51,7 +51,10 @@ def key_points(spec: CodebookKey, value: Value) -> tuple[float, str]:
         return 1.0, f"{label}: the only answer (1 point)"
     points = round((len(ordered) - 1 - rank) / (len(ordered) - 1), 2)
     place = "the most protective" if rank == 0 else f"number {rank + 1}"
-    return points, f"{label}: {place} of {len(ordered)} answers, from most protective ({points:g} points)"
+    return (
+        points,
+        f"{label}: {place} of {len(ordered)} answers, from most protective ({points:g} points)",
+    )
 
 
 def protection_score(book: Codebook, protocol: models.ProtocolPublic) -> ProtectionScore:

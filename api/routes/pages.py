@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import DB
 from api.templating import render
@@ -15,9 +16,13 @@ from kb.codebook import TEXT, value_text
 from kb.collection import MAX_PINNED, collect, collection_csv, collection_markdown
 from kb.compare import MAX_COMPARED, compare_protocols
 from kb.diff import diff_versions
+from kb.draft import OMIT, STRONGEST, Adopter, DraftOptions, draft_policy
+from kb.draft_render import MEDIA_TYPES, render_draft
 from kb.errors import KBError, QuerySyntaxError
+from kb.gaps import find_gaps
 from kb.overview import overview
 from kb.records import DATE_KEYS
+from kb.score import RUBRIC, protection_score
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,14 +61,18 @@ def home(
     level: Annotated[str | None, Query(max_length=100)] = None,
     state: Annotated[str | None, Query(max_length=100)] = None,
     status: Annotated[str | None, Query(max_length=100)] = None,
+    sort: Annotated[str, Query(max_length=20)] = "jurisdiction",
 ) -> HTMLResponse:
-    matrix = overview(db, level=level or None, state=state or None, status=status or None)
+    matrix = overview(
+        db, level=level or None, state=state or None, status=status or None, sort=sort
+    )
     return render(
         request,
         "home.html",
         {
             "matrix": matrix,
             "filters": {"level": level or "", "state": state or "", "status": status or ""},
+            "sort": sort,
             "info": _info(request, db),
             "status_notes": STATUS_NOTES,
         },
@@ -142,6 +151,8 @@ def protocol(request: Request, db: DB, protocol_id: str) -> HTMLResponse:
             "context_titles": context,
             "jurisdiction": store.get_jurisdiction(db, found.jurisdiction_id),
             "status_notes": STATUS_NOTES,
+            "score": protection_score(book, found),
+            "rubric": RUBRIC,
         },
     )
 
@@ -290,4 +301,126 @@ def codebook(request: Request, db: DB) -> HTMLResponse:
             "keys": list(book.keys.values()),
             "topic_names": {t.id: t.name for t in store.list_topics(db)},
         },
+    )
+
+
+# --- Drafting ------------------------------------------------------------------------------
+
+LEVELS = ("county", "city", "state")
+
+
+def _draft_options(
+    request: Request, db: DB
+) -> tuple[DraftOptions | None, str | None, dict[str, Any]]:
+    """The drafting form's state, all in the URL: name, level, start_from, strengthen, pinned,
+    protocols, default and one `c.<key>` per question."""
+    q = request.query_params
+    form = {
+        "name": q.get("name", "Example County")[:300],
+        "level": q.get("level", "county"),
+        "start_from": q.get("start_from", "").strip(),
+        "strengthen": _flag(request, "strengthen"),
+        "pinned": listed(request, "pinned"),
+        "protocols": listed(request, "protocols"),
+        "default": q.get("default", ""),
+        "choices": {k[2:]: v for k, v in q.multi_items() if k.startswith("c.") and v},
+    }
+    try:
+        options = DraftOptions(
+            adopter=Adopter(name=form["name"], level=form["level"]),
+            choices=form["choices"],
+            start_from=form["start_from"] or None,
+            strengthen=form["strengthen"],
+            pinned=form["pinned"],
+            protocols=form["protocols"],
+            default=form["default"] or None,
+        )
+    except PydanticValidationError as error:
+        message = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        return None, message, form
+    return options, None, form
+
+
+def _draft_context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
+    options, error, form = _draft_options(request, db)
+    draft = None
+    status_code = 200
+    if options is not None:
+        try:
+            draft = draft_policy(db, options)
+        except KBError as failure:
+            if failure.http_status == 404:
+                raise
+            error, status_code = failure.message, failure.http_status
+    else:
+        status_code = 422
+    models: dict[str, list[Any]] = {}
+    for model in store.model_provisions(db):
+        models.setdefault(model.key, []).append(model)
+    names = {p.id: p.jurisdiction_name for p in store.list_protocols(db)}
+    adopted_by = {
+        m.id: sorted({names.get(pid.rpartition("/")[0], "") for pid in m.drawn_from} - {""})
+        for group in models.values()
+        for m in group
+    }
+    book = store.codebook(db)
+    chosen = {c.key: c.value for c in draft.choices} if draft else form["choices"]
+    return {
+        "form": form,
+        "draft": draft,
+        "error": error,
+        "models": models,
+        "book": book,
+        "adopted_by": adopted_by,
+        "chosen": chosen,
+        "levels": LEVELS,
+        "strongest": STRONGEST,
+        "omit": OMIT,
+        "query_string": request.url.query,
+    }, status_code
+
+
+@router.get("/draft", response_class=HTMLResponse)
+def draft_page(request: Request, db: DB) -> HTMLResponse:
+    context, status_code = _draft_context(request, db)
+    return render(request, "draft.html", context, status_code)
+
+
+@router.get("/draft/preview", response_class=HTMLResponse)
+def draft_preview(request: Request, db: DB) -> HTMLResponse:
+    """The preview panel alone, for the page's script to swap in while options change."""
+    context, status_code = _draft_context(request, db)
+    return render(request, "_draft_preview.html", context, status_code)
+
+
+@router.get("/draft/download")
+def draft_download(
+    request: Request,
+    db: DB,
+    format: Annotated[str, Query(pattern="^(md|html|docx)$")] = "docx",
+) -> Response:
+    options, error, _ = _draft_options(request, db)
+    if options is None:
+        raise KBError(error or "check the drafting options")
+    document = render_draft(draft_policy(db, options), format, str(request.base_url))
+    return Response(
+        document,
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="draft.{format}"'},
+    )
+
+
+@router.get("/gaps/{subject:path}", response_class=HTMLResponse)
+def gaps_page(request: Request, db: DB, subject: str) -> HTMLResponse:
+    report = find_gaps(db, subject)
+    jurisdiction = store.get_jurisdiction(db, report.protocols[0].jurisdiction_id)
+    book = store.codebook(db)
+    protocols = {p.id: p for p in store.get_protocols(db, [p.id for p in report.protocols])}
+    scores = [protection_score(book, protocols[p.id]) for p in report.protocols]
+    return render(
+        request,
+        "gaps.html",
+        {"report": report, "subject": subject, "jurisdiction": jurisdiction, "scores": scores},
     )

@@ -82,10 +82,36 @@
     });
   }
 
+  // Drafting page: refresh the preview while options change (the form still works without this).
+  function draftPage() {
+    var form = document.querySelector("[data-draft-form]");
+    var preview = document.querySelector("[data-draft-preview]");
+    if (!form || !preview) return;
+    var pending = null;
+    var latest = 0;
+    function refresh() {
+      var params = new URLSearchParams(new FormData(form)).toString();
+      var ticket = ++latest;
+      fetch("/draft/preview?" + params, { headers: { Accept: "text/html" } })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          if (ticket !== latest) return;  // an older answer arriving late
+          preview.innerHTML = html;  // our own server's escaped HTML
+          window.history.replaceState(null, "", "/draft?" + params);
+        })
+        .catch(function () { /* keep the last preview */ });
+    }
+    form.addEventListener("change", function () { window.clearTimeout(pending); pending = window.setTimeout(refresh, 150); });
+    form.addEventListener("input", function (e) {
+      if (e.target && e.target.name === "name") { window.clearTimeout(pending); pending = window.setTimeout(refresh, 400); }
+    });
+  }
+
   function init() {
     document.querySelectorAll("button[data-copy], button[data-print]").forEach(function (b) { b.hidden = false; });
     refresh();
     pinsPage();
+    draftPage();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
   window.addEventListener("storage", function (e) { if (e.key === KEY) refresh(); });

@@ -41,6 +41,13 @@ PAGES = [
     f"/pins?ids={COOK}/sec-46-37-a,{AB4}/gone",
     "/background",
     "/codebook",
+    "/?sort=score",
+    "/draft",
+    f"/draft?protocols={FOUR}",
+    f"/draft?start_from={COOK}&strengthen=true&name=Cook+County&level=county",
+    f"/draft?pinned={COOK}/sec-46-37-a",
+    f"/gaps/{COOK}",
+    "/gaps/us-ny-new-york-city",
 ]
 
 
@@ -136,6 +143,18 @@ def test_protocol_page_shows_timeline_versions_and_sources(client: TestClient) -
         ("/pins?ids=" + ",".join(f"a/{i}" for i in range(101)), 400, "at most 100"),
         ("/pins/export?format=exe", 422, "format"),
         ("/search?q=%00", 400, "control characters"),
+        ("/?sort=colour", 400, "unknown sort"),
+        ("/draft?level=planet", 422, "level"),
+        (
+            "/draft?name=X&level=city&c.detainer_response=declines_all&c.max_hold_hours=48",
+            422,
+            "conflicts with max_hold_hours",
+        ),
+        ("/draft?c.colour=strongest", 422, "unknown question"),
+        ("/draft?start_from=us-zz/none", 404, "no protocol with id"),
+        ("/draft?pinned=us-zz/none/sec-1", 404, "no provision with id"),
+        ("/draft/download?format=exe", 422, "format"),
+        ("/gaps/us-zz-nowhere", 404, "no protocol or jurisdiction"),
     ],
 )
 def test_bad_input_gets_a_4xx_page(
@@ -205,3 +224,54 @@ def test_pages_on_both_databases(content: Path, database_url: str, tmp_path: Pat
         assert pages.get("/search", params={"q": "holds"}).status_code == 200
         assert pages.get(f"/diff?from={first}&to={second}").status_code == 200
     app.state.engine.dispose()
+
+
+def test_drafting_page_previews_and_downloads(client: TestClient) -> None:
+    html = client.get("/draft", params={"name": "Example County", "level": "county"}).text
+    assert 'name="c.detainer_response" value="declines_all" checked' in html
+    assert "Section 1. Findings and purpose" in html and "Drawn from:" in html
+    preview = client.get(
+        "/draft/preview",
+        params={
+            "name": "Example City",
+            "level": "city",
+            "c.detainer_response": "judicial_warrant_only",
+            "default": "omit",
+        },
+    )
+    assert preview.status_code == 200 and "<html" not in preview.text
+    assert "An Ordinance of Example City" in preview.text and "Police Department" in preview.text
+    docx_file = client.get(
+        "/draft/download", params={"name": "Example County", "level": "county", "format": "docx"}
+    )
+    assert docx_file.headers["content-disposition"] == 'attachment; filename="draft.docx"'
+    assert docx_file.content[:2] == b"PK"  # a DOCX is a zip
+
+
+def test_drafting_escapes_the_adopters_name(client: TestClient) -> None:
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+    for path in ("/draft", "/draft/preview"):
+        page = client.get(path, params={"name": hostile, "level": "county"}).text
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    document = client.get(
+        "/draft/download", params={"name": hostile, "level": "county", "format": "html"}
+    ).text
+    assert "<script>alert" not in document and "&lt;script&gt;" in document
+
+
+def test_scores_and_gaps_are_on_the_pages(client: TestClient) -> None:
+    home = client.get("/?sort=score").text
+    assert 'aria-sort="descending"' in home
+    first_row = home.split("<tbody>")[1].split("</tr>")[0]
+    assert "us-ca/sb-54-2017" in first_row  # the highest score leads
+    protocol = client.get(f"/protocols/{COOK}").text
+    assert (
+        'id="score"' in protocol
+        and "Protection score:" in protocol
+        and "does not address" in protocol
+    )
+    assert f'href="/gaps/{COOK}"' in protocol
+    gaps = client.get(f"/gaps/{COOK}").text
+    assert "Declines all holds" in gaps and "Draft the stronger version" in gaps
+    assert client.get("/compare", params={"protocols": FOUR}).text.count("Draft from these") == 1

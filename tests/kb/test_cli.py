@@ -9,7 +9,7 @@ import pytest
 
 from kb.cli import main
 
-COMMANDS = ["validate", "build", "serve", "export"]
+COMMANDS = ["validate", "build", "serve", "export", "draft", "gaps"]
 
 
 @pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
@@ -135,3 +135,37 @@ def test_search_errors_are_one_line(
     assert (
         err.startswith("kb: a quotation mark at position 1 is not closed") and err.count("\n") == 1
     )
+
+
+def test_draft_and_gaps_from_the_command_line(
+    content: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+    assert main(["build", "--protocols", str(content), "--database-url", url, "--no-index"]) == 0
+    capsys.readouterr()
+    args = ["--database-url", url, "--name", "Exampleton", "--level", "city"]
+    assert main(["draft", *args, "--choose", "max_hold_hours=48", "--default", "omit"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        out.startswith("# An Ordinance of Exampleton") and "## Section 2. Length of any hold" in out
+    )
+    target = tmp_path / "draft.docx"
+    assert main(["draft", *args, "--format", "docx", "-o", str(target)]) == 0
+    assert target.read_bytes()[:2] == b"PK"
+    capsys.readouterr()
+
+    for bad, message in (
+        (["--choose", "max_hold_hours"], "write KEY=LEVEL"),
+        (["--choose", "colour=red"], "unknown question 'colour'"),
+        (["--format", "docx"], "give --output FILE"),
+        (["--start-from", "us-zz/none"], "no protocol with id 'us-zz/none'"),
+    ):
+        assert main(["draft", *args, *bad]) == 1
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+    first = "us-xx-example-county/ordinance-2010-3"
+    assert main(["gaps", first, "--database-url", url, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("\ufeffkey,question")
+    assert main(["gaps", "us-zz", "--database-url", url]) == 1
+    assert "no protocol or jurisdiction with id 'us-zz'" in capsys.readouterr().err

@@ -238,7 +238,7 @@ def test_gaps_of_cook_county_and_ab_4(db: Session) -> None:
     # A jurisdiction's protocols in effect are combined: New York City's laws together.
     nyc = find_gaps(db, "us-ny-new-york-city")
     assert len(nyc.protocols) >= 2 and "pending_charges_qualify" not in {g.key for g in nyc.gaps}
-    with pytest.raises(NotFound, match="no jurisdiction with id 'us-zz'"):
+    with pytest.raises(NotFound, match="no protocol or jurisdiction with id 'us-zz'"):
         find_gaps(db, "us-zz")
 
 

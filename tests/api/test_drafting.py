@@ -1,0 +1,115 @@
+"""The drafting API over the real content: drafts in every format, gaps, scores, and errors."""
+
+from __future__ import annotations
+
+import io
+
+import docx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from kb.build import build
+from kb.db import make_engine
+from kb.settings import Settings
+from search_index.build import build_index
+from tests.conftest import PROTOCOLS
+
+COOK = "us-il-cook-county/ordinance-11-o-73"
+COUNTY = {"name": "Example County", "level": "county"}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    folder = tmp_path_factory.mktemp("drafting")
+    url = f"sqlite:///{folder / 'kb.sqlite3'}"
+    build(PROTOCOLS, url)
+    build_index(make_engine(url), folder / "index")
+    return TestClient(create_app(Settings(database_url=url, index_dir=folder / "index")))
+
+
+def test_a_draft_as_json_and_as_documents(client: TestClient) -> None:
+    body = client.post("/api/v1/drafts", json={"adopter": COUNTY}).json()
+    draft = body["data"]
+    assert body["dataset"]["version"]
+    assert draft["title"].startswith("An Ordinance of Example County")
+    assert [s["number"] for s in draft["sections"]] == list(range(1, len(draft["sections"]) + 1))
+    assert draft["choices"][0] == {
+        "key": "detainer_response",
+        "model_id": "detainer_response/declines_all",
+        "value": "declines_all",
+        "why": "the most protective model (default)",
+    }
+    for fmt, media in (
+        ("md", "text/markdown"),
+        ("html", "text/html"),
+        ("docx", "application/vnd.openxmlformats"),
+    ):
+        response = client.post("/api/v1/drafts", json={"adopter": COUNTY, "format": fmt})
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith(media)
+        assert response.headers["content-disposition"] == f'attachment; filename="draft.{fmt}"'
+    document = docx.Document(
+        io.BytesIO(
+            client.post("/api/v1/drafts", json={"adopter": COUNTY, "format": "docx"}).content
+        )
+    )
+    assert document.paragraphs[0].style.name == "Title"
+
+
+def test_start_from_a_protocol(client: TestClient) -> None:
+    draft = client.post(
+        "/api/v1/drafts", json={"adopter": COUNTY, "start_from": COOK, "strengthen": True}
+    ).json()["data"]
+    assert {c["key"]: c["value"] for c in draft["choices"]}["detainer_response"] == "declines_all"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        ({"adopter": {"name": "X", "level": "planet"}}, 422, "body.adopter.level"),
+        ({"adopter": {"name": "", "level": "city"}}, 422, "body.adopter.name"),
+        ({"adopter": {"name": "x" * 201, "level": "city"}}, 422, "at most 200"),
+        ({"adopter": COUNTY, "choices": {"colour": "strongest"}}, 422, "unknown question 'colour'"),
+        (
+            {"adopter": COUNTY, "choices": {"detainer_response": "honors_all"}},
+            422,
+            "no model provision at level 'honors_all'",
+        ),
+        (
+            {
+                "adopter": COUNTY,
+                "choices": {"detainer_response": "declines_all", "max_hold_hours": "48"},
+            },
+            422,
+            "conflicts with max_hold_hours '48'",
+        ),
+        ({"adopter": COUNTY, "start_from": "us-zz/none"}, 404, "no protocol with id 'us-zz/none'"),
+        ({"adopter": COUNTY, "pinned": ["us-zz/none/sec-1"]}, 404, "no provision with id"),
+        ({"adopter": COUNTY, "format": "pdf"}, 422, "body.format"),
+    ],
+)
+def test_bad_options_are_named(
+    client: TestClient, body: dict[str, object], status: int, detail: str
+) -> None:
+    response = client.post("/api/v1/drafts", json=body)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert detail in response.json()["detail"]
+
+
+def test_gaps_and_scores(client: TestClient) -> None:
+    gaps = client.get(f"/api/v1/gaps/{COOK}").json()["data"]
+    assert gaps["subject"] == COOK and len(gaps["gaps"]) == 12
+    assert client.get(f"/api/v1/gaps/{COOK}", params={"format": "csv"}).text.startswith(
+        "\ufeffkey,"
+    )
+    assert client.get(f"/api/v1/gaps/{COOK}", params={"format": "md"}).text.startswith(
+        "# Where Cook County"
+    )
+    assert client.get("/api/v1/gaps/us-zz").status_code == 404
+    scores = client.get("/api/v1/scores").json()["data"]
+    assert [s["score"] for s in scores] == sorted((s["score"] for s in scores), reverse=True)
+    cook = client.get(f"/api/v1/scores/{COOK}").json()["data"]
+    assert cook["possible"] == 15 and all(k["reason"] for k in cook["keys"]) and cook["rubric"]
+    assert client.get("/api/v1/scores/us-zz/none").status_code == 404
