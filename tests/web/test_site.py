@@ -36,6 +36,10 @@ EVERY_PAGE = [
     "/codebook",
     f"/embed/compare?protocols={FOUR}",
     "/no/such/page",
+    "/?sort=score",
+    "/draft",
+    f"/draft?start_from={COOK}&strengthen=true&name=Cook+County&level=county",
+    f"/gaps/{COOK}",
 ]
 
 
@@ -213,9 +217,55 @@ def test_other_pages_refuse_to_be_framed(
         "/background",
         f"/pins?ids={XSS_PROTOCOLS[0]}/sec-a,{XSS_PROTOCOLS[0]}/sec-b",
         "/search?q=%3Cscript%3Ewindow.__xss%3D1%3C%2Fscript%3E",
+        f"/gaps/{XSS_PROTOCOLS[1]}",
+        f"/draft?start_from={XSS_PROTOCOLS[1]}&name=%3Cscript%3Ewindow.__xss%3D1%3C%2Fscript%3E",
     ],
 )
 def test_hostile_content_stays_inert(page: Page, xss_server: str, path: str) -> None:
     page.goto(xss_server + path)
     expect(page.locator("main")).to_be_visible()
     assert_inert(page)
+
+
+def test_drafting_page_previews_choices_and_downloads_docx(
+    page: Page, live_server: str, tmp_path: Path
+) -> None:
+    page.goto(f"{live_server}/protocols/{COOK}")
+    page.get_by_role("link", name="What would make this stronger").click()
+    expect(page.locator("h1")).to_have_text("What would make this stronger")
+    page.get_by_role("link", name="Draft the stronger version").click()
+    expect(page).to_have_url(re.compile(r"/draft\?.*strengthen=true"))
+    preview = page.locator("[data-draft-preview]")
+    expect(preview.locator(".draft-title")).to_contain_text("An Ordinance of Cook County")
+
+    # Renaming the body and choosing another level update the preview in place (no reload).
+    page.evaluate("window.__same_page = true")
+    page.get_by_label("Name of the adopting body").fill("Exampleton")
+    page.get_by_label("It is a").select_option("city")
+    expect(preview.locator(".draft-title")).to_contain_text("An Ordinance of Exampleton")
+    question = page.locator("fieldset.question", has_text="ICE civil detainer")
+    question.locator('input[value="judicial_warrant_only"]').check()
+    expect(preview).to_contain_text("judicial warrant")  # the defined term the section uses
+    expect(preview).to_contain_text("Police Department")
+    assert page.evaluate("window.__same_page") is True
+    expect(page).to_have_url(re.compile("name=Exampleton"))  # the URL keeps the state
+
+    # A contradiction is named, not drafted.
+    page.locator("fieldset.question", has_text="Longest time").get_by_label(
+        re.compile("48")
+    ).check()
+    question.locator('input[value="declines_all"]').check()
+    expect(preview.locator(".error")).to_contain_text("conflicts with max_hold_hours '48'")
+    question.locator('input[value="judicial_warrant_only"]').check()
+    expect(preview.locator(".error")).to_have_count(0)
+
+    with page.expect_download() as info:
+        preview.get_by_role("link", name="Word (DOCX)").click()
+    saved = tmp_path / "draft.docx"
+    info.value.save_as(saved)
+    import docx
+
+    document = docx.Document(str(saved))
+    assert document.paragraphs[0].text.startswith("An Ordinance of Exampleton")
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings[0] == "Section 1. Findings and purpose" and "Notes" in headings
