@@ -111,10 +111,44 @@ def gaps(
     return {"data": report, "dataset": dataset}
 
 
+_SCORE_EXAMPLE = {
+    "protocol_id": COOK,
+    "score": 26,
+    "points": 3.83,
+    "possible": 15,
+    "keys": [
+        {
+            "key": "detainer_response",
+            "question": "What does the jurisdiction do with ICE civil detainer (hold) requests?",
+            "value": "conditional",
+            "label": "Holds only when conditions are met",
+            "points": 0.33,
+            "reason": "Holds only when conditions are met: number 3 of 4 answers, from most protective (0.33 points)",
+        }
+    ],
+    "rubric": "Each codebook question with an order is worth up to 1 point. …",
+}
+
+
 @router.get(
     "/scores",
     summary="Protection scores of every protocol, highest first",
     response_model=Item[list[ProtectionScore]],
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "data": [_SCORE_EXAMPLE],
+                        "dataset": {
+                            "version": "3f9c2a1b7d4e8f60",
+                            "built_at": "2026-11-23T00:00:00Z",
+                        },
+                    }
+                }
+            }
+        }
+    },
 )
 def scores(db: DB, dataset: DatasetDep) -> dict[str, Any]:
     book = store.codebook(db)
