@@ -305,14 +305,19 @@ def fill(text: str, adopter: Adopter) -> str:
         else f"officers and employees of {jurisdiction}"
     )
     agency = AGENCY[adopter.level]
+    governing = (
+        "the Legislature" if adopter.level == "state" else f"the governing body of {jurisdiction}"
+    )
     words = {
         "jurisdiction": jurisdiction,
         "agency": agency,
         "Agency": agency[0].upper() + agency[1:],
         "personnel": personnel,
         "instrument": "act" if adopter.level == "state" else "ordinance",
+        "governing body": governing,
+        "Governing body": governing[0].upper() + governing[1:],
     }
-    return re.sub(r"\[\[([A-Za-z]+)\]\]", lambda m: words[m.group(1)], text)
+    return re.sub(r"\[\[([A-Za-z ]+)\]\]", lambda m: words[m.group(1)], text)
 
 
 def _paragraphs(text: str) -> list[str]:

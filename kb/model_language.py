@@ -13,7 +13,15 @@ from kb.yamltext import YamlSyntaxError, load_yaml
 
 MODELS_DIR = "models"
 DEFINITIONS, FINDINGS = "definitions.yaml", "findings.yaml"
-PLACEHOLDERS = ("jurisdiction", "Agency", "agency", "personnel", "instrument")
+PLACEHOLDERS = (
+    "jurisdiction",
+    "Agency",
+    "agency",
+    "personnel",
+    "instrument",
+    "governing body",
+    "Governing body",
+)
 NOT_IN_EFFECT = ("introduced", "passed", "vetoed")
 """Statuses of protocols that never took effect: model language is never drawn from them."""
 
