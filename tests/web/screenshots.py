@@ -1,4 +1,5 @@
-"""Screenshots of the overview, compare and diff pages for the README (docs/img/).
+"""Screenshots of the overview, compare and diff pages for the README (docs/img/), and the first
+page of a drafted policy as Word renders it (through LibreOffice) for docs/drafting.md.
 
     .venv/bin/python -m tests.web.screenshots      (or: make screenshots)
 
@@ -8,12 +9,15 @@ tests' harness, and saves PNGs taken in Debian's Chromium.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from kb.cli import main as kb
 from tests.conftest import PROTOCOLS, ROOT
 from tests.web.harness import CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, built_server
 
@@ -29,7 +33,31 @@ SHOTS = {
     "home.png": "/",
     "compare.png": f"/compare?protocols={FOUR}",
     "diff.png": "/diff?from=us-ca/ab-1081-2012&to=us-ca/ab-4-2013",
+    "draft.png": "/draft?start_from=us-il-cook-county/ordinance-11-o-73&strengthen=true&name=Cook+County&level=county",
 }
+
+
+def draft_first_page(folder: Path, out: Path) -> None:
+    """The strongest draft for Example County as DOCX, converted by LibreOffice, page 1 as PNG."""
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    if office is None or shutil.which("pdftoppm") is None:
+        print("skipped draft-page1.png: needs libreoffice and pdftoppm", file=sys.stderr)
+        return
+    database = f"sqlite:///{folder / 'kb.sqlite3'}"
+    document = folder / "draft.docx"
+    kb(["draft", "--database-url", database, "--name", "Example County", "--level", "county",
+        "--format", "docx", "-o", str(document)])  # fmt: skip
+    subprocess.run(
+        [office, "--headless", f"-env:UserInstallation=file://{folder / 'lo'}",
+         "--convert-to", "pdf", "--outdir", str(folder), str(document)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
+         str(folder / "draft.pdf"), str(out / "draft-page1")],
+        check=True, timeout=60,
+    )  # fmt: skip
+    print(f"wrote {out / 'draft-page1.png'}")
 
 
 def main(out: Path = ROOT / "docs" / "img") -> int:
@@ -49,6 +77,7 @@ def main(out: Path = ROOT / "docs" / "img") -> int:
             page.screenshot(path=out / name)
             print(f"wrote {out / name}")
         browser.close()
+        draft_first_page(Path(folder), out)
     return 0
 
 
