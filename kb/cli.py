@@ -9,11 +9,12 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from pydantic import ValidationError as PydanticValidationError
+from sqlmodel import Session
 
 from kb import __version__, store
 from kb.build import build
@@ -162,6 +163,9 @@ def _parser() -> argparse.ArgumentParser:
     gaps.add_argument("subject", metavar="PROTOCOL", help="a protocol id, or a jurisdiction id")
     gaps.add_argument("--format", choices=["md", "csv", "json"], default="md")
     return parser
+
+
+T = TypeVar("T")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -342,14 +346,19 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(settings: Settings, args: argparse.Namespace) -> int:
+def _read(settings: Settings, read: Callable[[Session], T]) -> T:
+    """Run one read against the built database, naming it clearly when it cannot be reached."""
     engine = make_engine(settings.database_url)
     try:
         check_connection(engine)
         with store.session(engine) as db:
-            text = export_json(db)
+            return read(db)
     finally:
         engine.dispose()
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    text = _read(settings, export_json)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:
@@ -377,13 +386,7 @@ def _draft(settings: Settings, args: argparse.Namespace) -> int:
         )
     except PydanticValidationError as exc:
         raise InvalidOptions("; ".join(str(e["msg"]) for e in exc.errors())) from exc
-    engine = make_engine(settings.database_url)
-    try:
-        check_connection(engine)
-        with store.session(engine) as db:
-            data = render_draft(draft_policy(db, options), args.format)
-    finally:
-        engine.dispose()
+    data = _read(settings, lambda db: render_draft(draft_policy(db, options), args.format))
     if args.output:
         args.output.write_bytes(data)
         print(f"wrote {args.output}", file=sys.stderr)
@@ -393,13 +396,7 @@ def _draft(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _gaps(settings: Settings, args: argparse.Namespace) -> int:
-    engine = make_engine(settings.database_url)
-    try:
-        check_connection(engine)
-        with store.session(engine) as db:
-            report = find_gaps(db, args.subject)
-    finally:
-        engine.dispose()
+    report = _read(settings, lambda db: find_gaps(db, args.subject))
     if args.format == "csv":
         sys.stdout.write(gaps_csv(report))
     elif args.format == "json":

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from kb.db import parse_url
+from kb.build import build
+from kb.db import make_engine, parse_url
+from search_index.build import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -29,6 +31,18 @@ def copy_content(destination: Path) -> Path:
     for name in ("codebook.yaml", "topics.yaml"):
         shutil.copy(PROTOCOLS / name, destination / name)
     return destination
+
+
+@pytest.fixture(scope="session")
+def real_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """The real protocols/ built once per session: (SQLite URL, search index folder). Read only."""
+    folder = tmp_path_factory.mktemp("real-content")
+    url = f"sqlite:///{folder / 'kb.sqlite3'}"
+    build(PROTOCOLS, url)
+    engine = make_engine(url)
+    build_index(engine, folder / "index")
+    engine.dispose()
+    return url, folder / "index"
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import DB
+from api.downloads import attachment
 from api.errors import PROBLEM_RESPONSES
 from api.routes.v1 import DatasetDep, Item
 from kb import store
@@ -77,12 +78,8 @@ def create_draft(
     draft = draft_policy(db, options)
     if options.format == "json":
         return {"data": draft, "dataset": dataset}
-    name = "draft." + options.format
-    return Response(
-        render_draft(draft, options.format, str(request.base_url)),
-        media_type=MEDIA_TYPES[options.format],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    document = render_draft(draft, options.format, str(request.base_url))
+    return attachment(document, MEDIA_TYPES[options.format], f"draft.{options.format}")
 
 
 @router.get(

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import DB
+from api.downloads import attachment
 from api.templating import render
 from kb import store
 from kb.codebook import TEXT, value_text
@@ -405,11 +406,7 @@ def draft_download(
     if options is None:
         raise KBError(error or "check the drafting options")
     document = render_draft(draft_policy(db, options), format, str(request.base_url))
-    return Response(
-        document,
-        media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="draft.{format}"'},
-    )
+    return attachment(document, MEDIA_TYPES[format], f"draft.{format}")
 
 
 @router.get("/gaps/{subject:path}", response_class=HTMLResponse)

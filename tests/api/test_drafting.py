@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import docx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from kb.build import build
-from kb.db import make_engine
 from kb.settings import Settings
-from search_index.build import build_index
-from tests.conftest import PROTOCOLS
 
 COOK = "us-il-cook-county/ordinance-11-o-73"
 COUNTY = {"name": "Example County", "level": "county"}
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
-    folder = tmp_path_factory.mktemp("drafting")
-    url = f"sqlite:///{folder / 'kb.sqlite3'}"
-    build(PROTOCOLS, url)
-    build_index(make_engine(url), folder / "index")
-    return TestClient(create_app(Settings(database_url=url, index_dir=folder / "index")))
+def client(real_build: tuple[str, Path]) -> TestClient:
+    url, index_dir = real_build
+    return TestClient(create_app(Settings(database_url=url, index_dir=index_dir)))
 
 
 def test_a_draft_as_json_and_as_documents(client: TestClient) -> None:

@@ -15,7 +15,6 @@ from kb.build import build
 from kb.db import make_engine
 from kb.settings import Settings
 from search_index.build import build_index
-from tests.conftest import PROTOCOLS
 
 SANTA_CLARA = "us-ca-santa-clara-county/board-policy-3-54"
 COOK = "us-il-cook-county/ordinance-11-o-73"
@@ -52,12 +51,9 @@ PAGES = [
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
-    folder = tmp_path_factory.mktemp("pages")
-    url = f"sqlite:///{folder / 'kb.sqlite3'}"
-    build(PROTOCOLS, url)
-    build_index(make_engine(url), folder / "index")
-    return TestClient(create_app(Settings(database_url=url, index_dir=folder / "index")))
+def client(real_build: tuple[str, Path]) -> TestClient:
+    url, index_dir = real_build
+    return TestClient(create_app(Settings(database_url=url, index_dir=index_dir)))
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -25,7 +25,6 @@ from kb.errors import InvalidOptions, NotFound
 from kb.gaps import find_gaps, gaps_csv, gaps_markdown
 from kb.model_language import NOT_IN_EFFECT
 from kb.score import protection_score
-from tests.conftest import PROTOCOLS
 
 COOK = "us-il-cook-county/ordinance-11-o-73"
 AB4 = "us-ca/ab-4-2013"
@@ -34,10 +33,8 @@ COUNTY = Adopter(name="Example County", level="county")
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('draft') / 'kb.sqlite3'}"
-    build(PROTOCOLS, url)
-    engine = make_engine(url)
+def db(real_build: tuple[str, Path]) -> Iterator[Session]:
+    engine = make_engine(real_build[0])
     with store.session(engine) as session:
         yield session
     engine.dispose()
@@ -333,7 +330,10 @@ def test_drafts_gaps_and_scores_on_both_databases(content: Path, database_url: s
                 "A request from ICE that a local agency keep a person past release.",
             )
         ]
-        assert "“Civil immigration detainer” means a request from ICE" in draft.sections[1].paragraphs[1]
+        assert (
+            "“Civil immigration detainer” means a request from ICE"
+            in draft.sections[1].paragraphs[1]
+        )
         assert "(a) The Police Department shall not" in draft.sections[2].paragraphs[0]
         gaps = find_gaps(session, first)
         assert {g.key for g in gaps.gaps} >= {"detainer_response", "max_hold_hours"}
