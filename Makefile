@@ -37,7 +37,7 @@ $(BENCH_VENV)/.installed: $(STAMP)
 	touch $@
 
 bench-api: $(STAMP) $(BENCH_VENV)/.installed  ## the JSON API under load, beside a bare ASGI ceiling and Datasette (needs wrk)
-	$(BIN)/python bench/api.py
+	$(BIN)/python bench/api.py $(BENCH_ARGS)
 
 screenshots: $(STAMP)  ## docs/img/*.png of the overview, compare and diff pages (needs /usr/bin/chromium)
 	$(BIN)/python -m tests.web.screenshots

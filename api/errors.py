@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_plus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.templating import render
 from kb.errors import KBError, ValidationFailed
@@ -71,22 +72,31 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: obj
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+class RejectControlCharacters:
+    """No id, query or filter legitimately holds control characters, and PostgreSQL cannot even
+    compare text holding NUL: refuse them up front, in one place (pure ASGI: it runs on every
+    request, and a BaseHTTPMiddleware would cost more than the check)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            sent = unquote(scope["path"]) + unquote_plus(scope["query_string"].decode("latin-1"))
+            if _CONTROL.search(sent):
+                response = problem(
+                    Request(scope),
+                    400,
+                    "Bad request",
+                    "the request contains control characters; send plain text",
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def reject_control_characters(request: Request, call_next: Any) -> Any:
-        """No id, query or filter legitimately holds control characters, and PostgreSQL cannot
-        even compare text holding NUL: refuse them up front, in one place."""
-        sent = unquote(request.url.path) + "".join(
-            k + v for k, v in request.query_params.multi_items()
-        )
-        if _CONTROL.search(sent):
-            return problem(
-                request,
-                400,
-                "Bad request",
-                "the request contains control characters; send plain text",
-            )
-        return await call_next(request)
+    app.add_middleware(RejectControlCharacters)
 
     @app.exception_handler(KBError)
     async def kb_error(request: Request, exc: KBError) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,3 +30,6 @@ class Settings(BaseSettings):
 
     workers: int = 1
     """Number of uvicorn worker processes for `kb serve` (more than one needs PostgreSQL)."""
+
+    response_cache_mb: float = Field(default=64, ge=0)
+    """Memory each worker may use to keep whole API answers for the current build (0: off)."""

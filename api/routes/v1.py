@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
+from api import caching
 from api.deps import DB
 from api.errors import PROBLEM_RESPONSES
 from kb import models, store
+from kb.build_watch import BuildStamp
 from kb.compare import Comparison, compare_protocols
 from kb.diff import VersionDiff, diff_versions
 from kb.errors import KBError
@@ -44,8 +46,10 @@ class Page(BaseModel, Generic[T]):
 
 
 def _dataset(request: Request, db: DB) -> Dataset:
-    """The build that answers; read once per request (api.caching already read it for the ETag)."""
-    info = getattr(request.state, "build_info", None) or store.build_info(db)
+    """The build that answers, read in the route's own session so that the stamp matches the
+    data; api.caching keeps the answer under it."""
+    info = store.build_info(db)
+    caching.record_build(request, BuildStamp(info.version, info.built_at))
     return Dataset(version=info.version, built_at=info.built_at)
 
 
@@ -275,6 +279,8 @@ def search(
 ) -> dict[str, Any]:
     request.app.state.index_refresh.ensure(dataset.version)
     result = request.app.state.search.search(q, page=page, per_page=per_page, sort=sort)
+    if result.version != dataset.version:
+        caching.do_not_store(request)  # the index is still catching up with this build
     return {"data": result, "dataset": dataset}
 
 
