@@ -24,6 +24,11 @@ _memo_lock = threading.Lock()
 
 
 def session(engine: Engine) -> Session:
+    """A session for reading. On PostgreSQL it reads one snapshot (REPEATABLE READ): a request's
+    queries, the build row among them, never straddle a build's commit, so the stamp in an answer
+    and the memo below always match the data read."""
+    if engine.dialect.name == "postgresql":
+        return Session(engine.execution_options(isolation_level="REPEATABLE READ"))
     return Session(engine)
 
 

@@ -51,10 +51,6 @@ def _flag(request: Request, name: str) -> bool:
     return request.query_params.get(name, "").lower() in ("1", "true", "on", "yes")
 
 
-def _info(request: Request, db: DB) -> Any:
-    return getattr(request.state, "build_info", None) or store.build_info(db)
-
-
 @router.get("/", response_class=HTMLResponse)
 def home(
     request: Request,
@@ -74,7 +70,7 @@ def home(
             "matrix": matrix,
             "filters": {"level": level or "", "state": state or "", "status": status or ""},
             "sort": sort,
-            "info": _info(request, db),
+            "info": store.build_info(db),
             "status_notes": STATUS_NOTES,
         },
     )
@@ -88,7 +84,7 @@ def search(
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     sort: Annotated[str, Query(pattern="^(relevance|date)$")] = "relevance",
 ) -> HTMLResponse:
-    info = _info(request, db)
+    info = store.build_info(db)
     context: dict[str, Any] = {
         "q": q,
         "sort": sort,
