@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -19,10 +20,12 @@ STATIC = Path(__file__).resolve().parent / "static"
 _SENTENCE = re.compile(r"(.+?[.!?])(\s|$)", re.S)
 
 
+@lru_cache(maxsize=4096)
 def protocol_url(protocol_id: str) -> str:
     return "/protocols/" + quote(protocol_id, safe="/")
 
 
+@lru_cache(maxsize=16384)
 def provision_url(provision_id: str) -> str:
     """Provision ids are `<protocol id>/<anchor>`; the provision lives on its protocol's page."""
     protocol_id, _, anchor = provision_id.rpartition("/")
@@ -33,6 +36,7 @@ def anchor_of(provision_id: str) -> str:
     return provision_id.rpartition("/")[2]
 
 
+@lru_cache(maxsize=4096)
 def first_sentence(text: str | None, limit: int = 220) -> str:
     """A short summary for a table cell: the first sentence, cut at a word if still long."""
     if not text:
