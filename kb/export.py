@@ -47,6 +47,16 @@ def export_data(db: Session) -> dict[str, Any]:
             }
             for c in contexts
         ],
+        "models": {
+            "provisions": sorted(
+                (m.model_dump(mode="json") for m in store.model_provisions(db)),
+                key=lambda m: m["id"],
+            ),
+            "terms": sorted(
+                (t.model_dump(mode="json") for t in store.model_terms(db)), key=lambda t: t["id"]
+            ),
+            "findings": [f.model_dump(mode="json") for f in store.model_findings(db)],
+        },
     }
 
 

@@ -31,6 +31,12 @@ def exported(database_url: str) -> dict[str, Any]:
 def expected_from_files(dataset: Dataset) -> dict[str, Any]:
     """What the export must say, written straight from the loaded files (independent of the store)."""
     return {
+        "models": sorted(
+            (f"{m.key}/{value_text(level.value)}", level.text, level.drawn_from)
+            for m in dataset.models.keys
+            for level in m.levels
+        ),
+        "terms": sorted(t.id for t in dataset.models.terms),
         "jurisdictions": sorted(j.id for j in dataset.jurisdictions),
         "protocols": {
             p.id: {
@@ -70,6 +76,8 @@ def as_compared(export: dict[str, Any]) -> dict[str, Any]:
         return value_text(value)
 
     return {
+        "models": [(m["id"], m["text"], m["drawn_from"]) for m in export["models"]["provisions"]],
+        "terms": [t["id"] for t in export["models"]["terms"]],
         "jurisdictions": [j["id"] for j in export["jurisdictions"]],
         "protocols": {
             p["id"]: {
