@@ -110,6 +110,25 @@ def test_compare_keeps_header_and_first_column_in_view(page: Page, live_server: 
     assert abs(after_question["x"] - box["x"]) < 3
 
 
+def test_the_embed_snippet_copies(page: Page, live_server: str) -> None:
+    page.goto(f"{live_server}/compare?protocols={FOUR}")
+    snippet = page.get_by_label("HTML to copy")
+    expect(snippet).to_have_value(
+        re.compile(r'^<iframe src="http://127\.0\.0\.1:\d+/embed/compare\?protocols=')
+    )
+    page.get_by_role("button", name="Copy snippet").click()
+    expect(page.locator("[data-copy-status]")).to_have_text("Copied.")
+
+
+def test_compare_from_a_search_result(page: Page, live_server: str) -> None:
+    page.goto(f"{live_server}/search?q=juvenile+holds")
+    page.locator(".hit").first.get_by_role(
+        "link", name=re.compile("^Compare this protocol")
+    ).click()
+    expect(page).to_have_url(re.compile(r"/compare\?protocols="))
+    expect(page.locator("table.compare").first.locator("thead th")).to_have_count(2)
+
+
 def test_compare_prints_landscape_without_chrome(page: Page, live_server: str) -> None:
     page.goto(f"{live_server}/compare?protocols={FOUR}")
     page.emulate_media(media="print")
