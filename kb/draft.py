@@ -173,12 +173,11 @@ def _choose(
                 )
             elif here is not None:
                 take(key, here, f"as in {protocol.title}")
-    if options.pinned:
-        _choose_from_pins(db, book, by_value, options.pinned, take)
-    if options.protocols:
-        compared = store.get_protocols(db, options.protocols)
+    if options.pinned or options.protocols:
+        # A compared protocol counts as every provision behind its coded answers, pinned.
+        compared = store.get_protocols(db, options.protocols) if options.protocols else []
         supporting = [v for p in compared for a in p.coding for v in a.provisions]
-        _choose_from_pins(db, book, by_value, supporting, take)
+        _choose_from_pins(db, book, by_value, options.pinned + supporting, take)
     derived = options.start_from or options.pinned or options.protocols
     default: str = options.default or (OMIT if derived else STRONGEST)
     for key, group in levels.items():
@@ -192,7 +191,7 @@ def _choose(
                 take(key, by_value[(key, wanted)], "chosen level")
         elif key not in chosen and default == STRONGEST:
             take(key, group[0], "the most protective model (default)")
-    resolved = _resolve_conflicts(book, chosen, explicit)
+    resolved = _resolve_conflicts(chosen, explicit)
     return chosen, resolved
 
 
@@ -234,50 +233,52 @@ def _choose_from_pins(
         take(key, model, why)
 
 
-def _resolve_conflicts(book: Codebook, chosen: dict[str, Choice], explicit: set[str]) -> list[str]:
-    """Declining every hold makes the conditions for a hold moot: derived ones are left out, an
-    explicitly chosen one that contradicts it is refused, naming both options."""
-    resolved: list[str] = []
+def _resolve_conflicts(chosen: dict[str, Choice], explicit: set[str]) -> list[str]:
+    """The documented rule (docs/drafting.md). Declining every hold makes the conditions for a
+    hold moot, and honoring holds in some cases contradicts "no holds" and a zero-hour limit.
+    When both sides were chosen explicitly the draft is refused, naming both; otherwise the side
+    that was not chosen explicitly is left out, and the draft says so."""
     detainer = chosen.get("detainer_response")
-    errors = []
-    if detainer is not None and detainer.value == "declines_all":
-        for key in HOLD_CONDITIONS:
-            other = chosen.get(key)
-            if other is None:
-                continue
-            compatible = SAME_AS_NO_HOLDS.get(key) == other.value
-            if key in explicit and "detainer_response" in explicit and not compatible:
-                errors.append(
-                    f"detainer_response 'declines_all' (no holds at all) conflicts with {key} "
-                    f"{other.value!r} (a condition for honoring a hold); choose one"
-                )
-            elif not (compatible and key in explicit):
-                del chosen[key]
-                resolved.append(
-                    f"{key} left out: the draft declines every hold, so conditions for a hold do not apply"
-                )
-    elif detainer is not None:
-        for key, never in SAME_AS_NO_HOLDS.items():
-            other = chosen.get(key)
-            if other is None or other.value != never:
-                continue
-            if key in explicit and "detainer_response" in explicit:
-                errors.append(
-                    f"detainer_response {detainer.value!r} (holds in some cases) conflicts with {key} "
-                    f"{other.value!r} (never any hold); choose one"
-                )
-            else:
-                dropped = (
-                    key
-                    if "detainer_response" in explicit or key not in explicit
-                    else "detainer_response"
-                )
-                kept = "detainer_response" if dropped == key else key
-                del chosen[dropped]
-                resolved.append(
-                    f"{dropped} left out: it contradicts the chosen {kept} ({chosen[kept].value})"
-                )
-    _fail(errors)
+    if detainer is None:
+        return []
+    if detainer.value == "declines_all":
+        clashing = [
+            k for k in HOLD_CONDITIONS if k in chosen and SAME_AS_NO_HOLDS.get(k) != chosen[k].value
+        ]
+        why = "(a condition for honoring a hold)"
+    else:
+        clashing = [
+            k for k, never in SAME_AS_NO_HOLDS.items() if k in chosen and chosen[k].value == never
+        ]
+        why = "(never any hold)"
+    chosen_clash = [k for k in clashing if k in explicit]
+    if chosen_clash and "detainer_response" in explicit:
+        raise InvalidOptions(
+            "; ".join(
+                f"detainer_response {detainer.value!r} conflicts with {k} {chosen[k].value!r} "
+                f"{why}; choose one"
+                for k in chosen_clash
+            )
+        )
+    if chosen_clash:  # the explicit choice wins over the derived detainer answer
+        del chosen["detainer_response"]
+        return [
+            f"detainer_response left out: {detainer.value!r} contradicts the chosen "
+            + ", ".join(f"{k} ({chosen[k].value})" for k in chosen_clash)
+        ]
+    resolved = []
+    if detainer.value == "declines_all":
+        # Conditions that merely restate "no holds" stay only when chosen explicitly: shorter.
+        clashing += [
+            k for k in SAME_AS_NO_HOLDS if k in chosen and k not in explicit and k not in clashing
+        ]
+    for key in clashing:
+        del chosen[key]
+        resolved.append(
+            f"{key} left out: the draft declines every hold, so conditions for a hold do not apply"
+            if detainer.value == "declines_all"
+            else f"{key} left out: it contradicts the chosen detainer_response ({detainer.value})"
+        )
     return resolved
 
 

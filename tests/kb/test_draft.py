@@ -171,6 +171,27 @@ def test_conflicting_and_unknown_options_are_named(db: Session) -> None:
         Adopter(name="Bad\x00Name", level="county")
 
 
+def test_an_explicit_choice_beats_a_derived_one(db: Session) -> None:
+    # Strongest by default would decline every hold; choosing a 48-hour limit means holds happen.
+    draft = draft_policy(db, DraftOptions(adopter=COUNTY, choices={"max_hold_hours": "48"}))
+    keys = {s.key for s in draft.sections}
+    assert "max_hold_hours" in keys and "detainer_response" not in keys
+    assert draft.resolved[0].startswith("detainer_response left out: 'declines_all' contradicts")
+    # Cook holds on conditions; both "no holds" choices made explicitly leave its answer out.
+    never = {"offense_threshold": "no_holds", "max_hold_hours": "0"}
+    draft = draft_policy(db, DraftOptions(adopter=COUNTY, start_from=COOK, choices=never))
+    assert {"offense_threshold", "max_hold_hours"} <= {s.key for s in draft.sections}
+    assert "detainer_response" not in {s.key for s in draft.sections}
+    check_complete(db, draft)
+    # Both sides chosen explicitly: refused, naming each contradiction.
+    both = {"detainer_response": "conditional", **never}
+    with pytest.raises(
+        InvalidOptions,
+        match=r"conflicts with offense_threshold 'no_holds'.*conflicts with max_hold_hours '0'",
+    ):
+        draft_policy(db, DraftOptions(adopter=COUNTY, choices=both))
+
+
 def test_start_from_a_protocol_and_strengthen_it(db: Session) -> None:
     as_is = draft_policy(db, DraftOptions(adopter=COUNTY, start_from=COOK))
     assert [c.model_id for c in as_is.choices] == [
