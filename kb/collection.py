@@ -32,20 +32,14 @@ def collect(db: Session, ids: list[str]) -> Collection:
     ids = list(dict.fromkeys(i.strip() for i in ids if i.strip()))
     if len(ids) > MAX_PINNED:
         raise KBError(f"a collection holds at most {MAX_PINNED} provisions; {len(ids)} were given")
-    protocol_ids = list(dict.fromkeys(i.rpartition("/")[0] for i in ids))
-    known = {p.id for p in store.list_protocols(db, ids=protocol_ids)}
-    protocols = {p.id: p for p in store.get_protocols(db, [p for p in protocol_ids if p in known])}
+    holding = store.protocols_holding(db, ids)
     items, missing = [], []
     for provision_id in ids:
-        protocol = protocols.get(provision_id.rpartition("/")[0])
-        provision = (
-            next((v for v in protocol.provisions if v.id == provision_id), None)
-            if protocol
-            else None
-        )
-        if protocol is None or provision is None:
+        protocol = holding.get(provision_id)
+        if protocol is None:
             missing.append(provision_id)
             continue
+        provision = next(v for v in protocol.provisions if v.id == provision_id)
         items.append(
             PinnedProvision(
                 provision=provision,

@@ -13,7 +13,6 @@ from sqlmodel import Session
 from kb import models, store
 from kb.codebook import TEXT, Codebook, value_text
 from kb.errors import InvalidOptions, KBError, NotFound
-from kb.model_language import NOT_IN_EFFECT
 
 STRONGEST, OMIT = "strongest", "omit"
 MAX_NAME = 200
@@ -207,13 +206,11 @@ def _choose_from_pins(
     take: Callable[[str, models.ModelProvisionBase, str], None],
 ) -> None:
     wanted = set(pinned)
-    protocol_ids = list(dict.fromkeys(p.rpartition("/")[0] for p in pinned))
-    known = {p.id for p in store.list_protocols(db, ids=protocol_ids)}
-    protocols = store.get_protocols(db, [p for p in protocol_ids if p in known])
-    existing = {v.id for p in protocols for v in p.provisions}
-    unknown = [p for p in pinned if p not in existing]
+    holding = store.protocols_holding(db, pinned)
+    unknown = [p for p in pinned if p not in holding]
     if unknown:
         raise NotFound(f"no provision with id {unknown[0]!r}")
+    protocols = list({p.id: p for p in holding.values()}.values())
     best: dict[str, tuple[int, models.ModelProvisionBase, str]] = {}
     for protocol in protocols:
         for answer in protocol.coding:
@@ -469,8 +466,7 @@ def _provisions(
     protocol_ids = list(dict.fromkeys(i.rpartition("/")[0] for i in ids))
     found = {}
     for protocol in store.get_protocols(db, protocol_ids):
-        if protocol.status in NOT_IN_EFFECT:  # the validator refuses this; never cite it anyway
-            continue
+        # kb validate guarantees every drawn_from provision is in a law that took effect.
         for provision in protocol.provisions:
             if provision.id in ids:
                 url = f"/protocols/{protocol.id}#{provision.anchor}"

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from kb import models, store
-from kb.codebook import TEXT, value_text
+from kb.codebook import TEXT, CodebookKey, Value, value_text
 from kb.compare import ComparedProtocol
 from kb.errors import NotFound
 from kb.model_language import NOT_IN_EFFECT
@@ -106,8 +106,9 @@ def find_gaps(db: Session, subject: str) -> GapReport:
     return GapReport(subject=subject, protocols=[ComparedProtocol.of(p) for p in own], gaps=gaps)
 
 
-def _best(spec: object, values: list[str | int | bool | None]) -> str | int | bool | None:
-    ranked = [(spec.rank(v), v) for v in values if spec.rank(v) is not None]  # type: ignore[attr-defined]
+def _best(spec: CodebookKey, values: list[Value]) -> Value:
+    """The most protective of the values (None when all are silent)."""
+    ranked = [(rank, v) for v in values if (rank := spec.rank(v)) is not None]
     return min(ranked, key=lambda rv: rv[0])[1] if ranked else None
 
 

@@ -37,9 +37,7 @@ def _build_memo(db: Session) -> dict[Hashable, Any]:
 
     A build changes the version (a digest of the content), so a new build is never answered from
     an old one's memo. What it holds is shared between requests: treat it as read-only."""
-    version = db.info.get("kb.build_version")
-    if version is None:
-        version = db.info["kb.build_version"] = build_info(db).version
+    version = build_info(db).version  # after the first, from the session's identity map
     where = (db.get_bind().engine.url.render_as_string(hide_password=True), version)
     with _memo_lock:
         memo = _memo.get(where)
@@ -192,6 +190,14 @@ def list_protocols(
         if (jurisdiction is None or p.jurisdiction_id == jurisdiction)
         and (wanted is None or p.id in wanted)
     ]
+
+
+def protocols_holding(db: Session, provision_ids: list[str]) -> dict[str, models.ProtocolPublic]:
+    """The protocol of each id that names a provision in this build; other ids are left out."""
+    protocol_ids = list(dict.fromkeys(i.rpartition("/")[0] for i in provision_ids))
+    known = [p.id for p in list_protocols(db, ids=protocol_ids)]
+    held = {v.id: p for p in get_protocols(db, known) for v in p.provisions}
+    return {i: held[i] for i in provision_ids if i in held}
 
 
 def list_context(db: Session) -> list[models.ContextRecordBase]:

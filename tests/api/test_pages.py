@@ -196,7 +196,7 @@ def test_pins_export_as_files(client: TestClient) -> None:
     assert csv_response.headers["content-type"].startswith("text/csv")
 
 
-def test_source_links_are_web_links_only(client: TestClient, tmp_path: Path) -> None:
+def test_source_links_are_web_links_only(client: TestClient) -> None:
     html = client.get(f"/protocols/{COOK}").text
     hrefs = re.findall(r'href="([^"]+)"', html)
     assert hrefs and all(h.startswith(("/", "#", "http://", "https://")) for h in hrefs)
