@@ -28,12 +28,14 @@ STARTUP_SECONDS = 20
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 # The main context Debian's /etc/nginx/nginx.conf provides in production, kept to what the test
-# needs: everything under the prefix, one worker, the front included inside `http {}`.
+# needs: everything under the prefix, one worker with the connection budget docs/deployment.md
+# asks for, the front included inside `http {}`.
 MAIN = """\
 {user}worker_processes 1;
+worker_rlimit_nofile 16384;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log info;
-events {{ worker_connections 1024; }}
+events {{ worker_connections 4096; }}
 http {{
     access_log {prefix}/access.log;
 {temp_paths}

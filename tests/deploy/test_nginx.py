@@ -12,6 +12,7 @@ import gzip
 import http.client
 import json
 import os
+import resource
 import selectors
 import socket
 import time
@@ -200,6 +201,34 @@ def test_slow_headers_are_closed_within_the_header_timeout(front: Front) -> None
     for name, (seconds, data) in closed.items():
         assert timeout - 1 <= seconds <= timeout + MARGIN, (name, seconds)
         assert data == b"" or data.startswith(b"HTTP/1.1 408"), (name, data)
+
+
+def test_thousands_of_unfinished_headers_block_no_one_and_end_with_the_header_timeout(
+    front: Front,
+) -> None:
+    """The issue's 3,000 connections that never finish their headers, from one address: another
+    address is served meanwhile, and nginx closes every one of them by the header timeout."""
+    timeout = front.seconds("client_header_timeout")
+    wanted = 3000
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < wanted + 200 <= hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted + 200, hard))
+    count = min(wanted, resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 200)
+    sockets: dict[str, socket.socket] = {}
+    try:
+        start = time.monotonic()
+        for number in range(count):
+            sock = connect(front, "127.0.0.10")
+            sock.sendall(b"GET /api/v1/protocols HTTP/1.1\r\nHost: 127.")
+            sockets[str(number)] = sock
+        status, _, body = request(front, "127.0.0.11", "GET", "/api/v1/protocols")
+        assert status == 200 and json.loads(body)["data"]
+        closed = watch(sockets, start + timeout + MARGIN)
+        assert len(closed) == count, f"{count - len(closed)} of {count} still open"
+        assert all(data == b"" for _, data in closed.values())
+    finally:
+        for sock in sockets.values():
+            sock.close()
 
 
 def test_a_body_shorter_than_its_length_is_closed_within_the_body_timeout(front: Front) -> None:
