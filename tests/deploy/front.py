@@ -74,10 +74,10 @@ def render(template: str, *, port: int, upstream_port: int, cache_dir: Path) -> 
         ("listen 80", f"listen {HOST}:{port}", 2),
         ("server 127.0.0.1:8000;", f"server {HOST}:{upstream_port};", 1),
         ("server_name kb.example.org;", f"server_name {HOST};", 1),
-        ("/var/cache/nginx/protocol-kb", str(cache_dir), 1),
+        ("/var/lib/nginx/protocol-kb-cache", str(cache_dir), 1),
     ]
     for old, new, count in replacements:
-        assert template.count(old) == count, f"{TEMPLATE.name}: expected {old!r} {count}×"
+        assert template.count(old) == count, f"{TEMPLATE.name}: expected {old!r} {count} times"
         template = template.replace(old, new)
     return template
 
@@ -131,7 +131,9 @@ def _running(front: Front) -> Iterator[None]:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             if process.poll() is not None:
-                raise AssertionError(f"nginx exited with {process.returncode}:\n{front.error_log()}")
+                raise AssertionError(
+                    f"nginx exited with {process.returncode}:\n{front.error_log()}"
+                )
             try:
                 if httpx2.get(f"{front.base}/healthz", timeout=2).status_code == 200:
                     break

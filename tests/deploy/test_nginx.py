@@ -12,6 +12,7 @@ import gzip
 import http.client
 import json
 import os
+import re
 import resource
 import selectors
 import socket
@@ -22,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from kb.cli import main
-from tests.conftest import copy_content
-from tests.deploy.front import HOST, INSTALL_HINT, NGINX, Front, nginx_front
+from tests.conftest import ROOT, copy_content
+from tests.deploy.front import HOST, INSTALL_HINT, NGINX, TEMPLATE, Front, nginx_front
 from tests.servers import KB, free_port, server
 
 MARGIN = 5.0  # seconds beyond a configured timeout before a connection counts as not cut off
@@ -36,11 +37,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     content = copy_content(workdir / "protocols")
     database_url = f"sqlite:///{workdir / 'kb.sqlite3'}"
     index_dir = workdir / "index"
-    built = main(
-        ["build", "--protocols", str(content), "--database-url", database_url]
-        + ["--index-dir", str(index_dir)]
-    )
-    assert built == 0
+    command = ["build", "--protocols", str(content), "--database-url", database_url]
+    assert main([*command, "--index-dir", str(index_dir)]) == 0
     env = {
         "KB_PORT": str(free_port()),
         "KB_DATABASE_URL": database_url,
@@ -150,7 +148,9 @@ def test_answers_pass_through_with_their_tags_and_are_cached(front: Front, app: 
     assert headers["etag"] == direct_headers["etag"]
 
     # Compressed on the way out; the tag becomes weak (the bytes differ) and still revalidates.
-    status, headers, gzipped = request(front, source, "GET", path, headers={"Accept-Encoding": "gzip"})
+    status, headers, gzipped = request(
+        front, source, "GET", path, headers={"Accept-Encoding": "gzip"}
+    )
     assert status == 200 and headers["content-encoding"] == "gzip"
     assert headers["etag"] == "W/" + direct_headers["etag"]
     assert json.loads(gzip.decompress(gzipped)) == json.loads(direct_body)
@@ -353,3 +353,17 @@ def test_one_address_sending_too_fast_is_limited_but_not_on_assets(front: Front)
             assert response.status == 200, path
     finally:
         connection.close()
+
+
+def test_the_deployment_guide_states_the_configured_values() -> None:
+    """Every single-directive row of docs/deployment.md's limits table names the file's value."""
+    config = TEMPLATE.read_text()
+    values = dict(re.findall(r"^\s*(\w+) (\d+)[sk]?;", config, re.MULTILINE))
+    guide = (ROOT / "docs" / "deployment.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", guide, re.MULTILINE)
+    checked = [(name, cell) for name, cell in rows if name in values]
+    assert len(checked) >= 6, rows
+    for name, cell in checked:
+        assert re.search(rf"\b{values[name]}\b", cell), (
+            f"{name}: {values[name]} in the file, {cell!r}"
+        )
