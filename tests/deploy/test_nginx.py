@@ -18,6 +18,7 @@ import selectors
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,9 @@ MARGIN = 5.0  # seconds beyond a configured timeout before a connection counts a
 QUICK = 5.0  # seconds an answer that needs no waiting may take on a busy machine
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    workdir = tmp_path_factory.mktemp("nginx-app")
+@contextmanager
+def kb_serve(workdir: Path) -> Iterator[str]:
+    """`kb serve` over the test content, built into `workdir`."""
     content = copy_content(workdir / "protocols")
     database_url = f"sqlite:///{workdir / 'kb.sqlite3'}"
     index_dir = workdir / "index"
@@ -49,12 +50,22 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def front(app: str) -> Iterator[Front]:
+def needs_nginx() -> None:
     if not Path(NGINX).exists():
         if os.environ.get("CI"):
             pytest.fail(INSTALL_HINT)
         pytest.skip(INSTALL_HINT)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with kb_serve(tmp_path_factory.mktemp("nginx-app")) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def front(app: str) -> Iterator[Front]:
+    needs_nginx()
     with nginx_front(app) as running:
         yield running
 
@@ -170,6 +181,50 @@ def test_a_host_it_does_not_serve_is_closed_without_an_answer(front: Front) -> N
         sock.sendall(b"GET /api/v1/protocols HTTP/1.1\r\nHost: evil.example\r\n\r\n")
         closed = watch({"evil": sock}, time.monotonic() + QUICK)
     assert closed["evil"][1] == b""
+
+
+def test_forwarded_headers_from_the_client_do_not_reach_the_app(front: Front) -> None:
+    """nginx overwrites them with its own view: a client cannot make the app believe it came over
+    https or from another host (the `next` link is built from what the app was told)."""
+    status, _, body = request(
+        front,
+        "127.0.0.12",
+        "GET",
+        "/api/v1/protocols?limit=1&offset=0",
+        headers={
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "evil.example",
+            "Forwarded": "proto=https;host=evil.example",
+            "X-Forwarded-For": "203.0.113.9",
+        },
+    )
+    following = json.loads(body)["next"]
+    assert status == 200 and following
+    assert not following.startswith("https:") and "evil" not in following
+
+
+def test_while_the_app_is_down_kept_answers_are_served_and_others_are_502(
+    tmp_path: Path,
+) -> None:
+    needs_nginx()
+    source = "127.0.0.13"
+    with ExitStack() as app_running:
+        app = app_running.enter_context(kb_serve(tmp_path))
+        with nginx_front(app) as front:
+            assert request(front, source, "GET", "/api/v1/protocols")[0] == 200
+            app_running.close()  # the app stops; nginx stays
+
+            status, headers, body = request(front, source, "GET", "/api/v1/protocols")
+            assert status == 200 and "nginx; hit" in headers["cache-status"]
+            assert json.loads(body)["data"]
+
+            status, headers, body = request(front, source, "GET", "/api/v1/jurisdictions")
+            assert status == 502
+            assert headers["content-type"] == "application/problem+json"
+            assert json.loads(body)["status"] == 502
+            assert headers["retry-after"]
+            status, headers, body = request(front, source, "GET", "/")
+            assert status == 502 and headers["content-type"].startswith("text/html")
 
 
 def test_slow_headers_are_closed_within_the_header_timeout(front: Front) -> None:
