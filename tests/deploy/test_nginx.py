@@ -16,6 +16,7 @@ import re
 import resource
 import selectors
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -25,7 +26,16 @@ import pytest
 
 from kb.cli import main
 from tests.conftest import ROOT, copy_content
-from tests.deploy.front import HOST, INSTALL_HINT, NGINX, TEMPLATE, Front, nginx_front
+from tests.deploy.front import (
+    HOST,
+    INSTALL_HINT,
+    NGINX,
+    TEMP_PATHS,
+    TEMPLATE,
+    Front,
+    nginx_front,
+    render,
+)
 from tests.servers import KB, free_port, server
 
 MARGIN = 5.0  # seconds beyond a configured timeout before a connection counts as not cut off
@@ -422,3 +432,45 @@ def test_the_deployment_guide_states_the_configured_values() -> None:
         assert re.search(rf"\b{values[name]}\b", cell), (
             f"{name}: {values[name]} in the file, {cell!r}"
         )
+
+
+def test_the_file_drops_into_debians_nginx_conf(tmp_path: Path) -> None:
+    """As docs/deployment.md installs it: inside Debian's own `http {}` (which already turns gzip
+    on, among others), with no directive clashing. Checked with `nginx -t`, nothing started."""
+    needs_nginx()
+    debian = Path("/etc/nginx/nginx.conf")
+    if not debian.exists():
+        pytest.skip("no /etc/nginx/nginx.conf (nginx not from Debian's package)")
+    prefix = tmp_path / "nginx"
+    prefix.mkdir()
+    front = render(
+        TEMPLATE.read_text(), port=free_port(), upstream_port=free_port(), cache_dir=prefix / "c"
+    )
+    (prefix / "protocol-kb.conf").write_text(front)
+    main_conf = debian.read_text()
+    for pattern, replacement in [
+        (r"^user .*$", ""),
+        (r"^pid .*$", f"pid {prefix}/nginx.pid;"),
+        (r"(?m)^\s*(error_log|access_log) [^;]*;", rf"\1 {prefix}/\1.log;"),
+        (r"include /etc/nginx/conf\.d/\*\.conf;", f"include {prefix}/protocol-kb.conf;"),
+        (r"include /etc/nginx/sites-enabled/\*;", ""),
+    ]:
+        main_conf, count = re.subn(pattern, replacement, main_conf, flags=re.MULTILINE)
+        assert count, f"{pattern!r} not in {debian}"
+    temp_paths = "".join(f"{name}_temp_path {prefix / name};\n" for name in TEMP_PATHS)
+    main_conf = main_conf.replace("http {", "http {\n" + temp_paths, 1)
+    (prefix / "nginx.conf").write_text(main_conf)
+    checked = subprocess.run(
+        [
+            NGINX,
+            "-e",
+            str(prefix / "error.log"),
+            "-c",
+            str(prefix / "nginx.conf"),
+            "-t",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert checked.returncode == 0, checked.stderr
