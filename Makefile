@@ -19,9 +19,10 @@ test: $(STAMP)  ## the whole test suite (PostgreSQL tests too when KB_TEST_DATAB
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check kb api search_index tests bench
-	$(BIN)/ruff format --check kb api search_index tests bench
+	$(BIN)/ruff check kb kbcli api search_index tests bench
+	$(BIN)/ruff format --check kb kbcli api search_index tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo  # the layering contracts in pyproject.toml
 
 bench: $(STAMP)  ## benchmarks: they print numbers (docs/performance.md)
 	$(BIN)/python bench/build.py

@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from kb.cli import main
+from kbcli.commands import main
 from tests.servers import KB, free_port, server
 
 
