@@ -18,6 +18,7 @@ from pathlib import Path
 PROJECT = "protocol-kb"
 DIGEST_PREFIX = "# pyproject.toml dependency tables: sha256:"
 REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+)")
+HASH_WARNING = "# WARNING: pip install will require the following package to be hashed"
 HASH = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
 
 
@@ -81,21 +82,17 @@ def finish(lock_path: Path, pyproject_path: Path) -> None:
     """Drop the project's own `file://` entry and record the digest of pyproject.toml."""
     lines = lock_path.read_text().splitlines()
     kept: list[str] = []
-    skipping = False
+    dropping = False
     for line in lines:
         if line.startswith(DIGEST_PREFIX):
             continue
-        if line.startswith(
-            "# WARNING: pip install will require the following package to be hashed"
-        ):
-            skipping = True  # pip-compile's warning about the project's own entry, then the entry
+        # pip-compile's warning about the project's own entry, the entry, and its comments.
+        if line.startswith((HASH_WARNING, f"{PROJECT} @ ")):
+            dropping = True
             continue
-        if skipping:
-            if line.startswith((f"{PROJECT} @ ", "# Consider using a hashable URL", "    #")):
-                continue
-            skipping = False
-        if line.startswith(f"{PROJECT} @ "):
+        if dropping and line.startswith(("# Consider using a hashable URL", " ")):
             continue
+        dropping = False
         kept.append(line)
     header_end = next(i for i, line in enumerate(kept) if not line.startswith("#"))
     digest = pyproject_digest(pyproject_path.read_text())

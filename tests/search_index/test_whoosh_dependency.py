@@ -65,5 +65,8 @@ def test_the_whoosh_import_name_comes_from_whoosh_reloaded_alone() -> None:
     from importlib.metadata import packages_distributions, version
 
     owners = [canonicalize_name(name) for name in packages_distributions()["whoosh"]]
-    assert owners == ["whoosh-reloaded"]
+    assert owners == ["whoosh-reloaded"], (
+        "another distribution also installs `whoosh` (whoosh3 left in an older .venv?): "
+        "recreate it with `rm -rf .venv && make .venv/.installed`"
+    )
     assert version("whoosh-reloaded") == "2.7.5"
