@@ -34,7 +34,8 @@ lint: $(STAMP)
 # pin (LOCK_ARGS=--upgrade moves them all, LOCK_ARGS='--upgrade-package NAME' one). It resolves
 # against the package index alone: this machine's pip configuration files, find-links and extra
 # indexes must neither shape the lock nor appear in it. Needs only pip-tools from the current lock,
-# so it runs while the lock is out of date.
+# so it runs while the lock is out of date. pip-compile warns that the project's own entry (a
+# file:// URL, from the dev extra naming protocol-kb[test]) has no hash: the last step removes it.
 lock:  ## regenerate requirements.lock (hashed, every package) from pyproject.toml
 	test -x $(BIN)/pip-compile || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
 		$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK); }
