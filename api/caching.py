@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kb.build_watch import BuildStamp, BuildWatch
+from api.build_watch import BuildStamp, BuildWatch
 
 MAX_AGE = 300
 """Seconds a browser, CDN or proxy may reuse a response without asking again."""

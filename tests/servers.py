@@ -29,7 +29,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str], cwd: Path = ROOT) -> Iterator[str]:
+def server(
+    command: list[str],
+    env: dict[str, str],
+    cwd: Path = ROOT,
+    startup_seconds: float = STARTUP_SECONDS,
+) -> Iterator[str]:
     """Start a server process group, wait for /healthz, yield its base URL, then stop it.
 
     Its output goes to a temporary file, not a pipe: a long-lived server's access log would fill
@@ -50,7 +55,7 @@ def server(command: list[str], env: dict[str, str], cwd: Path = ROOT) -> Iterato
             start_new_session=True,
         )
         try:
-            deadline = time.monotonic() + STARTUP_SECONDS
+            deadline = time.monotonic() + startup_seconds
             while True:
                 if process.poll() is not None:
                     raise AssertionError(f"server exited with {process.returncode}:\n{output()}")

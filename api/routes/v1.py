@@ -10,10 +10,10 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
 from api import caching
+from api.build_watch import BuildStamp
 from api.deps import DB
 from api.errors import PROBLEM_RESPONSES
 from kb import models, store
-from kb.build_watch import BuildStamp
 from kb.compare import Comparison, compare_protocols
 from kb.diff import VersionDiff, diff_versions
 from kb.errors import KBError

@@ -10,13 +10,13 @@ import pytest
 
 from kb import store
 from kb.build import build, write_dataset
-from kb.cli import main
 from kb.codebook import value_text
 from kb.db import make_engine
 from kb.errors import BuildFailed, ValidationFailed
 from kb.export import EXPORT_FORMAT, export_data
 from kb.loader import load_valid_dataset
 from kb.records import Dataset
+from kbcli.commands import main
 
 
 def exported(database_url: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kb.cli import main
+from kbcli.commands import main
 from tests.conftest import FIXTURES
 
 CASES: list[dict[str, Any]] = yaml.safe_load((FIXTURES / "bad" / "cases.yaml").read_text())

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import select
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +17,7 @@ from kb.errors import IndexUnavailable, QuerySyntaxError
 from search_index.build import build_index
 from search_index.generations import current_generation
 from search_index.search import SearchIndex
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -187,47 +193,70 @@ import sys, time
 from pathlib import Path
 from search_index.search import SearchIndex
 index, stop = SearchIndex(Path(sys.argv[1])), Path(sys.argv[2])
-seen, deadline = set(), time.monotonic() + 30
+seen, deadline = [], time.monotonic() + 120
 while not stop.exists() and time.monotonic() < deadline:
     assert index.search("warrant").total == 1
-    seen.add(index._generation().path)
-print(len(seen))
+    path = str(index._generation().path)
+    if path not in seen:
+        seen.append(path)
+        print(path, flush=True)  # the parent waits for this line
 """
+
+
+class Reader:
+    """A reader process and the generations it has announced, read with a deadline."""
+
+    def __init__(self, index_dir: Path, stop: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", READER, str(index_dir), str(stop)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.seen: list[str] = []
+        self._partial = b""
+
+    def wait_until_it_searched(self, generation: Path, seconds: float = 60) -> None:
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + seconds
+        while str(generation) not in self.seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"a reader never searched {generation.name}; it saw {self.seen}"
+            ready, _, _ = select.select([self.process.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.process.stdout.fileno(), 65536)
+                assert chunk, f"a reader exited: {self.process.communicate(timeout=10)[1]!r}"
+                *lines, self._partial = (self._partial + chunk).split(b"\n")
+                self.seen += [line.decode() for line in lines]
 
 
 def test_several_processes_read_one_index_while_it_is_rebuilt(
     content: Path, tmp_path: Path
 ) -> None:
-    """Two reader processes keep searching while the index is rebuilt (generations switch)."""
-    import subprocess
-    import sys
-    import time
-
-    from tests.conftest import ROOT
-
+    """Two reader processes keep searching while the index is rebuilt: each moves to every new
+    generation as it is switched in, and no search fails meanwhile."""
     url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
     build(content, url)
-    build_index(make_engine(url), tmp_path / "index")
+    index_dir = tmp_path / "index"
+    build_index(make_engine(url), index_dir)
     stop = tmp_path / "stop"
-    readers = [
-        subprocess.Popen(
-            [sys.executable, "-c", READER, str(tmp_path / "index"), str(stop)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    time.sleep(1.5)  # let both readers open the first generation
-    for _ in range(4):
-        build_index(make_engine(url), tmp_path / "index")
-        time.sleep(0.3)
-    stop.touch()
+    readers = [Reader(index_dir, stop) for _ in range(2)]
+    generations = []
+    try:
+        for rebuilds in range(5):
+            if rebuilds:
+                build_index(make_engine(url), index_dir)
+            generation = current_generation(index_dir)
+            assert generation is not None
+            generations.append(str(generation))
+            for reader in readers:
+                reader.wait_until_it_searched(generation)
+    finally:
+        stop.touch()
     for reader in readers:
-        out, err = reader.communicate(timeout=60)
-        assert reader.returncode == 0, err
-        assert int(out) >= 2, "a reader never switched to a newer generation"
+        _, err = reader.process.communicate(timeout=60)
+        assert reader.process.returncode == 0, err.decode()
+        assert reader.seen == generations
 
 
 def test_an_index_from_another_format_is_refused_clearly(

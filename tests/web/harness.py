@@ -16,7 +16,7 @@ from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-unt
 from playwright.sync_api import BrowserContext, ConsoleMessage, Frame, Page, WebError
 from playwright.sync_api import Error as PlaywrightError
 
-from kb.cli import main
+from kbcli.commands import main
 from tests.conftest import FIXTURES, PROTOCOLS
 from tests.servers import KB, free_port, server
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from kb.cli import main as kb
+from kbcli.commands import main as kb
 from tests.conftest import PROTOCOLS, ROOT
 from tests.web.harness import CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, built_server
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from kb.cli import main
 from kb.loader import load_dataset
+from kbcli.commands import main
 from tests.web.harness import (
     XSS_CONTEXT,
     XSS_JURISDICTION,

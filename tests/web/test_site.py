@@ -10,7 +10,14 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.harness import XSS_PROTOCOLS, PageErrors, StaticSite, assert_accessible, assert_inert
+from tests.web.harness import (
+    TIMEOUT_MS,
+    XSS_PROTOCOLS,
+    PageErrors,
+    StaticSite,
+    assert_accessible,
+    assert_inert,
+)
 
 COOK = "us-il-cook-county/ordinance-11-o-73"
 DC = "us-dc/law-19-194"
@@ -216,8 +223,13 @@ def test_other_pages_refuse_to_be_framed(
         '<!doctype html><html lang="en"><title>Framer</title><main><h1>Framer</h1>'
         f'<iframe id="kb" src="{live_server}/compare?protocols={quote(COOK, safe="")}" title="x"></iframe></main></html>'
     )
-    page.goto(host)
-    page.wait_for_timeout(500)
+    # Chromium reports the refusal on the console; waiting for that message is waiting for the
+    # frame to have been answered and refused.
+    with page.expect_console_message(
+        lambda message: "frame-ancestors" in message.text, timeout=TIMEOUT_MS
+    ) as refusal:
+        page.goto(host)
+    assert "frame-ancestors 'none'" in refusal.value.text
     framed = next(f for f in page.frames if f.parent_frame is not None)
     assert "compare" not in framed.content()  # Chromium showed its error page instead
     page_errors.clear()  # the refusal is logged as a console error: that is the point

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.cli import main
+from kbcli.commands import main
 
 COMMANDS = ["validate", "build", "serve", "export", "draft", "gaps"]
 
@@ -81,7 +81,7 @@ def test_build_shows_progress_on_a_terminal(content: Path, tmp_path: Path) -> No
     import io
 
     from kb.build import build
-    from kb.cli import TerminalProgress
+    from kbcli.commands import TerminalProgress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -97,7 +97,7 @@ def test_build_shows_progress_on_a_terminal(content: Path, tmp_path: Path) -> No
 def test_no_progress_is_drawn_when_not_on_a_terminal() -> None:
     import io
 
-    from kb.cli import TerminalProgress
+    from kbcli.commands import TerminalProgress
 
     assert TerminalProgress(io.StringIO())("validating") is None
 
