@@ -22,6 +22,7 @@ from kb.cli import main
 from tests.conftest import postgres_admin_url
 from tests.servers import KB, free_port, server
 
+SECRET = "hunter2-in-the-query"
 GIVE_UP = 10.0
 """Seconds after which a test stops waiting for the server and fails (the limits are 1-2 s)."""
 
@@ -82,6 +83,10 @@ def test_slow_clients_and_idle_connections_are_bounded(
     }
     log = tmp_path / "server.log"
     with serve_logged(env, log) as base, ExitStack() as sockets:
+        # X-Forwarded-For is believed only from configured proxies (none here).
+        forged = {"x-forwarded-for": "203.0.113.9", "x-forwarded-proto": "https"}
+        assert httpx2.get(f"{base}/healthz", headers=forged, timeout=GIVE_UP).status_code == 200
+
         # Headers sent a line at a time, for ever: cut off after the header timeout.
         slow = sockets.enter_context(connect(port))
         slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
@@ -123,6 +128,7 @@ def test_slow_clients_and_idle_connections_are_bounded(
             time.sleep(0.2)
 
     output = log.read_text()
+    assert "127.0.0.1" in output and "203.0.113.9" not in output
     assert "Traceback" not in output
     assert output.count("connection limit (200) reached") <= 2  # not once per connection
     assert len(output) < 20_000
@@ -137,7 +143,8 @@ def test_postgresql_connections_cut_mid_request_are_503s_not_tracebacks(
     name = f"kbcut_{uuid.uuid4().hex[:10]}"
     url = (
         make_url(postgres_url)
-        .update_query_dict({"application_name": name})
+        # The server trusts loopback here, so the password is never checked: never shown either.
+        .update_query_dict({"application_name": name, "password": SECRET})
         .render_as_string(hide_password=False)
     )
     index = tmp_path / "index"
@@ -213,3 +220,4 @@ def test_postgresql_connections_cut_mid_request_are_503s_not_tracebacks(
     assert len(statuses) > 20
     assert "Exception in ASGI application" not in output
     assert "Traceback" not in output
+    assert SECRET not in output and "password=***" in output
