@@ -108,7 +108,6 @@ def unavailable(exc: SQLAlchemyError, url: URL, doing: str | None = None) -> Dat
     the driver's reason for the operator (`message`)."""
     orig = exc.orig if isinstance(exc, DBAPIError) else None
     reason = (str(orig or exc).strip().splitlines() or [type(exc).__name__])[0]
-    message = f"{doing or 'database ' + masked(url)}: {reason}"
     lowered = reason.lower()
     if url.get_backend_name() == "sqlite":
         if "no such table" in lowered:
@@ -123,7 +122,7 @@ def unavailable(exc: SQLAlchemyError, url: URL, doing: str | None = None) -> Dat
             public = NO_BUILD
         else:
             public = UNREADABLE
-        return DatabaseUnavailable(message, public)
+        return _unavailable(public, reason, doing or f"database {masked(url)}")
     sqlstate = getattr(orig, "sqlstate", None) or ""
     if sqlstate == "42P01":  # undefined_table
         public = NO_BUILD
@@ -141,4 +140,8 @@ def unavailable(exc: SQLAlchemyError, url: URL, doing: str | None = None) -> Dat
         public = UNREACHABLE  # refused, terminated, shut down, too many connections
     else:
         public = UNREADABLE
-    return DatabaseUnavailable(message, public)
+    return _unavailable(public, reason, doing or f"database {masked(url)}")
+
+
+def _unavailable(public: str, reason: str, where: str) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"{where}: {public} ({reason})", public)
