@@ -8,6 +8,7 @@ import asyncio
 import copy
 import logging
 import os
+import re
 import resource
 import threading
 import time
@@ -29,6 +30,10 @@ MAX_HEADER_BYTES = 16 * 1024
 FILES_KEPT_FREE = 64
 """Open files a worker keeps for its database, index and log whatever the connection count."""
 
+BACKLOG = 128
+"""Connections waiting to be accepted; asyncio also accepts up to this many in one go before
+any of them is seen (and closed if over the cap), so the cap stays this far below the limit."""
+
 
 @cache
 def _limits() -> tuple[float, int]:
@@ -38,7 +43,7 @@ def _limits() -> tuple[float, int]:
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     cap = settings.max_connections
     if soft != resource.RLIM_INFINITY:
-        cap = max(1, min(cap, soft - FILES_KEPT_FREE))
+        cap = max(1, min(cap, soft - BACKLOG - FILES_KEPT_FREE))
     return settings.header_timeout, cap
 
 
@@ -91,10 +96,27 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
+_VARYING = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+)?")
+"""Addresses, times, ports and file descriptors: what changes between repeats of one failure."""
+
+
+def _failure(record: logging.LogRecord) -> tuple[Any, ...]:
+    """What makes two records the same failure: for a traceback, the exception's type and the
+    line that raised it; otherwise the first line of the message, numbers aside."""
+    if record.exc_info and record.exc_info[0] is not None:
+        tb = record.exc_info[2]
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno) if tb is not None else None
+        return (record.name, record.exc_info[0], where)
+    first = record.getMessage().partition("\n")[0]
+    return (record.name, _VARYING.sub("#", first)[:300])
+
+
 class RepeatFilter(logging.Filter):
     """Each failure once per `interval` seconds: later repeats are counted, and the next one
-    logged says how many were left out. Keyed by logger and message (by the message's template
-    and the exception's type for tracebacks), so a flood of one error stays a few lines."""
+    logged says how many were left out, so a flood of one error stays a few lines (asyncio, for
+    one, reports a failing accept or callback again and again, each time with a new handle)."""
 
     interval = 10.0
     max_keys = 1000
@@ -105,10 +127,7 @@ class RepeatFilter(logging.Filter):
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and record.exc_info[0] is not None:
-            key: tuple[Any, ...] = (record.name, str(record.msg), record.exc_info[0])
-        else:
-            key = (record.name, record.getMessage())
+        key = _failure(record)
         now = time.monotonic()
         with self._lock:
             since, left_out = self._seen.get(key, (0.0, 0))
@@ -159,6 +178,7 @@ def serve(settings: Settings) -> None:
         forwarded_allow_ips=proxies or None,
         timeout_keep_alive=5,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        backlog=BACKLOG,
         server_header=False,
         log_config=log_config(),
         log_level="info",
