@@ -118,8 +118,8 @@ def unavailable(exc: SQLAlchemyError, url: URL, doing: str | None = None) -> Dat
             "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered
         ):
             public = DAMAGED
-        elif "unable to open" in lowered:
-            public = NO_BUILD
+        elif "unable to open" in lowered and not sqlite_path(url).exists():
+            public = NO_BUILD  # there is a file, but we may not read it: UNREADABLE below
         else:
             public = UNREADABLE
         return _unavailable(public, reason, doing or f"database {masked(url)}")

@@ -166,6 +166,15 @@ def test_a_damaged_sqlite_file_is_a_503_everywhere(tmp_path: Path, damage: bytes
     assert client.get("/").headers["content-type"].startswith("text/html")
 
 
+def test_a_sqlite_file_that_cannot_be_opened_is_not_called_unbuilt(tmp_path: Path) -> None:
+    database = tmp_path / "kb.sqlite3"
+    database.mkdir()  # a folder where the file should be: it exists, and cannot be opened
+    client = TestClient(create_app(Settings(database_url=f"sqlite:///{database}")))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["detail"] == "the database cannot be read"
+
+
 def test_a_sqlite_database_of_something_else_holds_no_build(tmp_path: Path) -> None:
     database = tmp_path / "other.sqlite3"
     with sqlite3.connect(database) as conn:
