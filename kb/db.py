@@ -103,6 +103,10 @@ def check_connection(engine: Engine) -> None:
         ) from exc
 
 
+_CONNECTION_ERRORS = ("OperationalError", "InterfaceError")
+"""psycopg's classes for a connection that failed or broke (refused, closed by the server)."""
+
+
 def unavailable(exc: SQLAlchemyError, url: URL, doing: str | None = None) -> DatabaseUnavailable:
     """What a database error means for a reader, in words (`public`), with the masked URL and
     the driver's reason for the operator (`message`)."""
@@ -131,11 +135,7 @@ def unavailable(exc: SQLAlchemyError, url: URL, doing: str | None = None) -> Dat
     elif (
         (isinstance(exc, DBAPIError) and exc.connection_invalidated)
         or sqlstate.startswith(("08", "57P", "53"))
-        or type(orig).__name__
-        in (
-            "OperationalError",
-            "InterfaceError",
-        )
+        or type(orig).__name__ in _CONNECTION_ERRORS
     ):
         public = UNREACHABLE  # refused, terminated, shut down, too many connections
     else:
