@@ -144,9 +144,16 @@ def test_idle_connections_never_reach_the_open_file_limit(
     asyncio may accept 128 at once before closing any), closes the rest as they come, logs
     that twice at most, and answers once they are gone."""
     port = free_port()
-    env = {**built_sqlite, "KB_PORT": str(port), "KB_HEADER_TIMEOUT": "30"}
+    env = {
+        **built_sqlite,
+        "KB_PORT": str(port),
+        "KB_HEADER_TIMEOUT": "30",
+        "KB_FORWARDED_ALLOW_IPS": "127.0.0.1",  # as behind a proxy on this machine
+    }
     log = tmp_path / "server.log"
     with serve_logged(env, log, open_files=512) as base:
+        proxied = {"x-forwarded-for": "203.0.113.7"}
+        assert httpx2.get(f"{base}/healthz", headers=proxied, timeout=GIVE_UP).status_code == 200
         with ExitStack() as sockets:
             held = [sockets.enter_context(connect(port)) for _ in range(500)]
             refused = sum(closed_within(s, 0.05) is not None for s in held[350:])
@@ -154,6 +161,7 @@ def test_idle_connections_never_reach_the_open_file_limit(
         # Ours closed: the server answers at once, without waiting for any timeout.
         assert httpx2.get(f"{base}/healthz", timeout=GIVE_UP).status_code == 200
     output = log.read_text()
+    assert '203.0.113.7:0 - "GET /healthz' in output  # believed from the configured proxy
     assert output.count("connection limit (320) reached") <= 2
     assert "Traceback" not in output and "accept" not in output
     assert len(output) < 20_000
