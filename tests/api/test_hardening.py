@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -116,6 +117,10 @@ def test_a_search_index_that_is_missing_is_said_without_its_folder(
     index_dir = tmp_path / "hidden-index-folder"
     client = TestClient(create_app(Settings(database_url=database_url, index_dir=index_dir)))
     response = client.get("/api/v1/search", params={"q": "jail"})
+    # The request also started the node's index refresh: let it finish before the database goes.
+    for thread in threading.enumerate():
+        if thread.name == "index-refresh":
+            thread.join(timeout=60)
     assert response.status_code == 503
     assert response.json()["detail"] == "the search index is not ready: run `kb index`"
     assert leaks(response.text, str(tmp_path), "hidden-index-folder") == []
