@@ -109,8 +109,10 @@ class _PostgresBuildRow:
         async with self._lock:
             try:
                 if self._conn is None or self._conn.closed:
+                    # The URL may name its own connect_timeout; ours is the default.
                     self._conn = await psycopg.AsyncConnection.connect(
-                        **self._params, autocommit=True, connect_timeout=self.CONNECT_SECONDS
+                        **{"connect_timeout": self.CONNECT_SECONDS, **self._params},
+                        autocommit=True,
                     )
                 cursor = await self._conn.execute(self.QUERY, prepare=True)
                 row = await cursor.fetchone()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 from urllib.parse import unquote, unquote_plus
@@ -10,13 +11,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.templating import render
+from kb.db import unavailable
 from kb.errors import KBError, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("protocol-kb.errors")
 
 
 class Problem(BaseModel):
@@ -95,6 +99,41 @@ class RejectControlCharacters:
         await self.app(scope, receive, send)
 
 
+class CatchUnexpected:
+    """The last resort, inside the security headers: an exception no handler knows becomes a 500
+    problem (an error page for pages) with the usual headers; its traceback is logged once, here,
+    and never sent. Pure ASGI, like the other middlewares that run on every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+            if started:
+                return  # the answer is cut short; the server closes the connection
+            response = problem(
+                Request(scope),
+                500,
+                "Internal Server Error",
+                "something went wrong on our side; it has been logged",
+            )
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
     app.add_middleware(RejectControlCharacters)
 
@@ -105,7 +144,14 @@ def install(app: FastAPI) -> None:
             if isinstance(exc, ValidationFailed)
             else {}
         )
-        return problem(request, exc.http_status, exc.title, exc.message, **extra)
+        if exc.public != exc.message:  # the operator's detail (masked URL, folder) goes to the log
+            log.warning("%s", exc.message)
+        return problem(request, exc.http_status, exc.title, exc.public, **extra)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(request: Request, exc: SQLAlchemyError) -> Response:
+        """The database went away, or is not what we built, in the middle of a request."""
+        return await kb_error(request, unavailable(exc, request.app.state.engine.url))
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
@@ -124,7 +170,16 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"nothing at {request.url.path}"
-        return problem(request, exc.status_code, _title(exc.status_code), detail)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = [m.strip() for m in headers.get("Allow", "").split(",") if m.strip()]
+            if "GET" in allowed and "HEAD" not in allowed:
+                allowed.append("HEAD")  # api.http_methods answers HEAD wherever GET is
+            headers["Allow"] = ", ".join(sorted(allowed))
+            detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+        response = problem(request, exc.status_code, _title(exc.status_code), detail)
+        response.headers.update(headers)
+        return response
 
 
 def _title(status: int) -> str:

@@ -28,11 +28,12 @@ def script_hashes(html: str) -> str:
     )
 
 
-def docs_csp(html: str, cdn: str) -> str:
-    """The interactive API docs load Swagger UI from its CDN and run one inline script."""
+def docs_csp(html: str) -> str:
+    """The interactive API docs load Swagger UI from our own origin and run one inline script;
+    no third-party source is allowed."""
     return (
-        f"default-src 'self'; script-src 'self' {cdn} {script_hashes(html)}; "
-        f"style-src 'self' {cdn}; img-src 'self' data: https://fastapi.tiangolo.com; "
+        f"default-src 'self'; script-src 'self' {script_hashes(html)}; "
+        "style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     )
 

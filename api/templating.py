@@ -65,12 +65,15 @@ def safe_url(url: str | None) -> str | None:
     return url if url.lower().startswith(("https://", "http://")) else None
 
 
-def embed_parent_script(origin: str) -> str:
-    """The script an embedding page adds so the frame takes the height the widget reports."""
+def embed_parent_script(origin: str | None) -> str:
+    """The script an embedding page adds so the frame takes the height the widget reports.
+    Without a known origin (KB_PUBLIC_URL unset) it relies on the source check alone: only the
+    frame that sent the message is resized."""
+    from_origin = f'event.origin !== "{origin}" || ' if origin else ""
     return (
         "<script>\n"
         'window.addEventListener("message", function (event) {\n'
-        f'  if (event.origin !== "{origin}" || !event.data || event.data.type !== "protocol-kb:height") return;\n'
+        f'  if ({from_origin}!event.data || event.data.type !== "protocol-kb:height") return;\n'
         '  document.querySelectorAll("iframe").forEach(function (frame) {\n'
         '    if (frame.contentWindow === event.source) frame.style.height = event.data.height + "px";\n'
         "  });\n"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from kb.errors import DatabaseUnavailable, KBError
@@ -19,7 +20,10 @@ def parse_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise KBError(f"KB_DATABASE_URL is not a database URL: {url!r}") from exc
+        # Not repeated: a malformed URL may still hold a password.
+        raise KBError(
+            "KB_DATABASE_URL is not a database URL: use sqlite:///path or postgresql://…"
+        ) from exc
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
@@ -29,10 +33,19 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
+_SECRET_PARAMETER = re.compile(r"pass|pwd|secret|token|key|auth|credential", re.I)
+"""Query parameters that may carry a secret: libpq's `password` and `sslpassword`, and anything
+named like a token or key (a key file's path is not shown either)."""
+
+
 def masked(url: str | URL) -> str:
-    """The URL with any password replaced by ***."""
+    """The URL with any password replaced by ***: in the user-info part and in the query
+    (`postgresql://kb@db/kb?password=…` is a valid libpq form)."""
     parsed = url if isinstance(url, URL) else parse_url(url)
-    return parsed.render_as_string(hide_password=True)
+    hidden = {k: "***" for k in parsed.query if _SECRET_PARAMETER.search(k)}
+    if hidden:
+        parsed = parsed.update_query_dict(hidden)
+    return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 def is_sqlite(url: str | URL) -> bool:
@@ -66,18 +79,69 @@ def make_engine(url: str | URL) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+NO_BUILD = "no build yet: run `kb build`"
+UNREACHABLE = "the database cannot be reached"
+DAMAGED = "the database file is damaged or is not a protocol-kb database"
+UNREADABLE = "the database cannot be read"
+OTHER_VERSION = "the database holds a build this version of protocol-kb cannot read: run `kb build`"
+
+
 def check_connection(engine: Engine) -> None:
     """Raise DatabaseUnavailable, naming the masked URL, when the database cannot be reached."""
     if engine.url.get_backend_name() == "sqlite":
         path = sqlite_path(engine.url)
         if not path.exists():
-            raise DatabaseUnavailable(f"no database at {masked(engine.url)}: run `kb build` first")
+            raise DatabaseUnavailable(
+                f"no database at {masked(engine.url)}: run `kb build` first", NO_BUILD
+            )
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0:1]
-        detail = f": {reason[0]}" if reason else ""
-        raise DatabaseUnavailable(
-            f"cannot connect to database {masked(engine.url)}{detail}"
+        raise unavailable(
+            exc, engine.url, f"cannot connect to database {masked(engine.url)}"
         ) from exc
+
+
+_CONNECTION_ERRORS = ("OperationalError", "InterfaceError")
+"""psycopg's classes for a connection that failed or broke (refused, closed by the server)."""
+
+
+def unavailable(exc: SQLAlchemyError, url: URL, doing: str | None = None) -> DatabaseUnavailable:
+    """What a database error means for a reader, in words (`public`), with the masked URL and
+    the driver's reason for the operator (`message`)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else None
+    reason = (str(orig or exc).strip().splitlines() or [type(exc).__name__])[0]
+    lowered = reason.lower()
+    if url.get_backend_name() == "sqlite":
+        if "no such table" in lowered:
+            public = NO_BUILD
+        elif "no such column" in lowered:
+            public = OTHER_VERSION
+        elif isinstance(orig, sqlite3.DatabaseError) and (
+            "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered
+        ):
+            public = DAMAGED
+        elif "unable to open" in lowered and not sqlite_path(url).exists():
+            public = NO_BUILD  # there is a file, but we may not read it: UNREADABLE below
+        else:
+            public = UNREADABLE
+        return _unavailable(public, reason, doing or f"database {masked(url)}")
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    if sqlstate == "42P01":  # undefined_table
+        public = NO_BUILD
+    elif sqlstate.startswith("42"):
+        public = OTHER_VERSION
+    elif (
+        (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+        or sqlstate.startswith(("08", "57P", "53"))
+        or type(orig).__name__ in _CONNECTION_ERRORS
+    ):
+        public = UNREACHABLE  # refused, terminated, shut down, too many connections
+    else:
+        public = UNREADABLE
+    return _unavailable(public, reason, doing or f"database {masked(url)}")
+
+
+def _unavailable(public: str, reason: str, where: str) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"{where}: {public} ({reason})", public)

@@ -124,9 +124,22 @@ def draft_policy(db: Session, options: DraftOptions) -> Draft:
     return _assemble(db, book, options.adopter, chosen, resolved)
 
 
+SHOWN_ERRORS = 5
+"""Errors named in one message; the rest are counted (a hostile request may hold thousands)."""
+
+
+def _named(text: str, limit: int = 60) -> str:
+    """A name from the request, quoted and cut short: a message never echoes a huge input."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 def _fail(errors: list[str]) -> None:
     if errors:
-        raise InvalidOptions("; ".join(errors))
+        shown = "; ".join(errors[:SHOWN_ERRORS])
+        more = len(errors) - SHOWN_ERRORS
+        raise InvalidOptions(
+            shown + (f"; and {more} more ({len(errors)} in all)" if more > 0 else "")
+        )
 
 
 def _choose(
@@ -138,13 +151,13 @@ def _choose(
     errors = []
     for key, wanted in options.choices.items():
         if key not in book or book[key].type == TEXT:
-            errors.append(f"unknown question {key!r}; questions are the codebook's keys")
+            errors.append(f"unknown question {_named(key)}; questions are the codebook's keys")
         elif wanted not in (STRONGEST, OMIT) and not any(
             m.value == wanted for m in levels.get(key, [])
         ):
             have = ", ".join(str(m.value) for m in levels.get(key, [])) or "none"
             errors.append(
-                f"{key}: no model provision at level {wanted!r}; levels: strongest, omit, {have}"
+                f"{key}: no model provision at level {_named(wanted)}; levels: strongest, omit, {have}"
             )
     _fail(errors)
 

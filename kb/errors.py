@@ -27,15 +27,20 @@ def display_path(path: Path) -> str:
 
 
 class KBError(Exception):
-    """Base of every error protocol-kb reports to a person instead of a traceback."""
+    """Base of every error protocol-kb reports to a person instead of a traceback.
+
+    `message` is for the operator (the CLI prints it; it may name a masked database URL or a
+    folder); `public` is what an anonymous HTTP client is told, in words, with no URL or path.
+    """
 
     http_status = 400
     exit_code = 1
     title = "Bad request"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, public: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.public = public or message
 
 
 class ValidationFailed(KBError):

@@ -8,12 +8,12 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, func, or_, true
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from kb import models
 from kb.codebook import Codebook, CodebookKey, value_from_text
-from kb.db import masked
+from kb.db import NO_BUILD, masked, unavailable
 from kb.errors import DatabaseUnavailable, KBError, NotFound
 
 MEMO_BUILDS = 2
@@ -61,14 +61,13 @@ def build_info(db: Session) -> models.BuildInfoPublic:
     """When and from what the data was built; DatabaseUnavailable when there is no build."""
     try:
         info = db.get(models.BuildInfo, 1)
-    except (OperationalError, ProgrammingError) as exc:
-        url = masked(db.get_bind().engine.url)
-        raise DatabaseUnavailable(
-            f"database {url} holds no protocol-kb build: run `kb build`"
-        ) from exc
+    except SQLAlchemyError as exc:  # unreachable, not built, damaged: `unavailable` tells which
+        raise unavailable(exc, db.get_bind().engine.url) from exc
     if info is None:
         url = masked(db.get_bind().engine.url)
-        raise DatabaseUnavailable(f"database {url} holds no protocol-kb build: run `kb build`")
+        raise DatabaseUnavailable(
+            f"database {url} holds no protocol-kb build: run `kb build`", NO_BUILD
+        )
     return models.BuildInfoPublic(built_at=info.built_at, version=info.version, counts=info.counts)
 
 

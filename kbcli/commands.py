@@ -6,7 +6,6 @@ import argparse
 import dataclasses
 import html
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -316,33 +315,18 @@ def _index_version(settings: Settings) -> str | None:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from api.server import serve
 
     if not args.no_build:
         if _needs_build(settings):
             _build(settings, args)
         elif _index_version(settings) != _database_version(settings):
             _index(settings, args)
-    # Worker processes read their settings from the environment.
-    os.environ.update(
-        {
-            "KB_DATABASE_URL": settings.database_url,
-            "KB_PROTOCOLS_DIR": str(settings.protocols_dir),
-            "KB_INDEX_DIR": str(settings.index_dir),
-        }
-    )
     print(
         f"serving {masked(settings.database_url)} at http://{settings.host}:{settings.port}",
         flush=True,
     )
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level="info",
-    )
+    serve(settings)
     return 0
 
 

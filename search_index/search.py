@@ -76,6 +76,10 @@ class _MarkFormatter(highlight.Formatter):  # type: ignore[misc]
         return f"<mark>{html.escape(highlight.get_text(text, token, replace), quote=False)}</mark>"
 
 
+NOT_READY = "the search index is not ready: run `kb index`"
+"""What a client is told; the operator's message names the folder."""
+
+
 class _Generation:
     """One opened index generation: a whoosh searcher (per thread) and the shared arrays."""
 
@@ -85,14 +89,15 @@ class _Generation:
         if version is None:
             raise IndexUnavailable(
                 f"the search index at {path} was built by another version of protocol-kb: "
-                "run `kb index`"
+                "run `kb index`",
+                NOT_READY,
             )
         try:
             self.index = open_dir(str(path))
             self.accel = accel or Accelerator.load(path)
         except (EmptyIndexError, OSError, ValueError) as exc:
             raise IndexUnavailable(
-                f"cannot open the search index at {path}: run `kb index`"
+                f"cannot open the search index at {path}: run `kb index`", NOT_READY
             ) from exc
         self.searcher = self.index.searcher()
         self.version = version
@@ -112,7 +117,8 @@ class SearchIndex:
         path = current_generation(self.index_dir)
         if path is None:
             raise IndexUnavailable(
-                f"there is no search index in {self.index_dir}: run `kb index` (or `kb build`)"
+                f"there is no search index in {self.index_dir}: run `kb index` (or `kb build`)",
+                NOT_READY,
             )
         current: _Generation | None = getattr(self._local, "generation", None)
         if current is not None and current.path == path:

@@ -78,7 +78,8 @@ def create_draft(
     draft = draft_policy(db, options)
     if options.format == "json":
         return {"data": draft, "dataset": dataset}
-    document = render_draft(draft, options.format, str(request.base_url))
+    # Links back to the site only from configuration (KB_PUBLIC_URL), never from the Host header.
+    document = render_draft(draft, options.format, request.app.state.settings.public_url)
     return attachment(document, MEDIA_TYPES[options.format], f"draft.{options.format}")
 
 

@@ -9,7 +9,6 @@ from pydantic import BaseModel
 
 from api.deps import DB
 from kb import store
-from kb.db import masked
 
 router = APIRouter(tags=["health"])
 
@@ -17,6 +16,7 @@ router = APIRouter(tags=["health"])
 class Health(BaseModel):
     status: str
     database: str
+    """Which kind of database answered: `sqlite` or `postgresql` (never its URL)."""
     built_at: datetime
     version: str
     counts: dict[str, int]
@@ -24,11 +24,12 @@ class Health(BaseModel):
 
 @router.get("/healthz", response_model=Health, summary="Health check")
 def healthz(db: DB) -> Health:
-    """Reachable database, live row counts and the last build time; 503 problem+json when not."""
+    """Reachable database, live row counts and the last build time; 503 problem+json when not,
+    saying in words what is wrong (the details go to the server log)."""
     info = store.build_info(db)
     return Health(
         status="ok",
-        database=masked(db.get_bind().engine.url),
+        database=db.get_bind().engine.url.get_backend_name(),
         built_at=info.built_at,
         version=info.version,
         counts=store.count_rows(db),

@@ -205,7 +205,9 @@ def compare(request: Request, db: DB) -> HTMLResponse:
         "topics": ",".join(context["topics"]),
         "differences_only": "true" if context["differences_only"] else "",
     }
-    context |= {"picker": _picker(db), "params": params, "base_url": str(request.base_url)}
+    # Absolute only from configuration (KB_PUBLIC_URL), never from the Host header.
+    public_url = request.app.state.settings.public_url
+    context |= {"picker": _picker(db), "params": params, "public_url": public_url}
     return render(request, "compare.html", context, status_code)
 
 
@@ -215,7 +217,8 @@ def embed_compare(request: Request, db: DB) -> HTMLResponse:
     if not context["ids"]:
         context["error"] = "name the protocols to compare: /embed/compare?protocols=a,b"
         status_code = 400
-    context["full_url"] = str(request.url.replace(path="/compare"))
+    query_string = request.url.query  # relative, so it never repeats the Host header
+    context["full_url"] = "/compare" + (f"?{query_string}" if query_string else "")
     return render(request, "embed_compare.html", context, status_code)
 
 
@@ -401,7 +404,9 @@ def draft_download(
     options, error, _ = _draft_options(request, db)
     if options is None:
         raise KBError(error or "check the drafting options")
-    document = render_draft(draft_policy(db, options), format, str(request.base_url))
+    document = render_draft(
+        draft_policy(db, options), format, request.app.state.settings.public_url
+    )
     return attachment(document, MEDIA_TYPES[format], f"draft.{format}")
 
 

@@ -134,7 +134,7 @@ def protocols(
     dataset: DatasetDep,
     jurisdiction: Annotated[str | None, Query(examples=["us-ca"])] = None,
     status: Annotated[str | None, Query(examples=["vetoed"])] = None,
-    year: Annotated[int | None, Query(examples=[2013])] = None,
+    year: Annotated[int | None, Query(ge=1, le=9999, examples=[2013])] = None,
     level: Annotated[str | None, Query(examples=["county"])] = None,
     limit: Limit = 50,
     offset: Offset = 0,

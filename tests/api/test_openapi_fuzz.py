@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -40,3 +42,24 @@ def test_the_api_honours_its_own_schema(api_schema: schemathesis.schemas.BaseSch
             case.call_and_validate(excluded_checks=[positive_data_acceptance])
 
         check()
+
+
+def test_undocumented_methods_are_405_with_allow(
+    api_schema: schemathesis.schemas.BaseSchema,
+) -> None:
+    """RFC 9110: every 405 names what is allowed; HEAD is allowed wherever GET is."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(api_schema.app)
+    paths = api_schema.raw_schema["paths"]
+    assert len(paths) >= 12
+    for template, operations in paths.items():
+        path = re.sub(r"\{[^}]+\}", "x", template)
+        documented = {
+            m.upper() for m in operations if m in ("get", "post", "put", "patch", "delete")
+        }
+        allowed = documented | ({"HEAD"} if "GET" in documented else set())
+        for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - documented:
+            response = client.request(method, path)
+            assert response.status_code == 405, (method, path)
+            assert set(response.headers["allow"].split(", ")) == allowed, (method, path)

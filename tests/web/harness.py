@@ -92,11 +92,13 @@ def built_server(content: Path, workdir: Path) -> Iterator[str]:
         ]
     )
     assert built == 0, f"kb build of {content} failed"
+    port = free_port()
     env = {
-        "KB_PORT": str(free_port()),
+        "KB_PORT": str(port),
         "KB_DATABASE_URL": database_url,
         "KB_PROTOCOLS_DIR": str(content),
         "KB_INDEX_DIR": str(index_dir),
+        "KB_PUBLIC_URL": f"http://127.0.0.1:{port}",  # the embed snippet's absolute address
     }
     with server([KB, "serve", "--no-build"], env) as base:
         yield base
