@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from kb.cli import main
+from kbcli.commands import main
 from tests.conftest import postgres_admin_url
 from tests.servers import KB, free_port, server
 

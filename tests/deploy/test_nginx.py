@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.cli import main
+from kbcli.commands import main
 from tests.conftest import ROOT, copy_content
 from tests.deploy.front import (
     HOST,
