@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench bench-api build validate clean
+.PHONY: serve test lint bench bench-api build validate clean openapi-examples
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ screenshots: $(STAMP)  ## docs/img/*.png of the overview, compare and diff pages
 
 validate: $(STAMP)
 	$(BIN)/kb validate
+
+openapi-examples: $(STAMP)  ## rewrite api/openapi-examples.json from a build of protocols/
+	$(BIN)/python -m api.examples
 
 build: $(STAMP)
 	$(BIN)/kb build

@@ -7,12 +7,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import caching, errors
+from api import caching, errors, openapi
 from api.index_refresh import IndexRefresher
 from api.routes import drafting, health, pages, v1
 from api.security import SecurityHeaders, docs_csp
 from api.templating import STATIC
-from kb import __version__
 from kb.db import make_engine
 from kb.settings import Settings
 from search_index.search import SearchIndex
@@ -24,8 +23,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
         title="protocol-kb",
-        version=__version__,
-        description="Compare jurisdictions' protocols limiting local entanglement with federal immigration enforcement.",
+        version=openapi.API_VERSION,
+        description=openapi.DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -42,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(drafting.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    openapi.install(app)
 
     docs = get_swagger_ui_html(openapi_url="/api/v1/openapi.json", title="protocol-kb API")
     policy = docs_csp(bytes(docs.body).decode(), SWAGGER_CDN)

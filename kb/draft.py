@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
 
 from kb import models, store
@@ -30,12 +30,14 @@ HOLD_CONDITIONS = (
 )
 SAME_AS_NO_HOLDS = {"offense_threshold": "no_holds", "max_hold_hours": "0"}
 
-Level = Literal["county", "city", "state"]
+Level = Literal["state", "county", "city", "district"]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Adopter(BaseModel):
     """The body that would adopt the draft."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=MAX_NAME, examples=["Example County"])
     level: Level = Field(examples=["county"])
@@ -53,6 +55,8 @@ class DraftOptions(BaseModel):
     """What to draft. Per codebook question: "strongest", "omit" or a level (its value, e.g.
     "judicial_warrant_only", "48", "true"). `start_from` and `pinned` set the starting choices;
     `choices` always win. Questions nobody chose take `default`."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt option is an error, not ignored
 
     adopter: Adopter
     choices: dict[str, str] = Field(
@@ -124,9 +128,9 @@ def draft_policy(db: Session, options: DraftOptions) -> Draft:
     return _assemble(db, book, options.adopter, chosen, resolved)
 
 
-def _fail(errors: list[str]) -> None:
+def _fail(errors: list[tuple[str, str]]) -> None:
     if errors:
-        raise InvalidOptions("; ".join(errors))
+        raise InvalidOptions("; ".join(detail for _, detail in errors), errors=errors)
 
 
 def _choose(
@@ -137,14 +141,18 @@ def _choose(
 ) -> tuple[dict[str, Choice], list[str]]:
     errors = []
     for key, wanted in options.choices.items():
+        where = "/choices/" + key.replace("~", "~0").replace("/", "~1")  # a JSON Pointer
         if key not in book or book[key].type == TEXT:
-            errors.append(f"unknown question {key!r}; questions are the codebook's keys")
+            errors.append((where, f"unknown question {key!r}; questions are the codebook's keys"))
         elif wanted not in (STRONGEST, OMIT) and not any(
             m.value == wanted for m in levels.get(key, [])
         ):
             have = ", ".join(str(m.value) for m in levels.get(key, [])) or "none"
             errors.append(
-                f"{key}: no model provision at level {wanted!r}; levels: strongest, omit, {have}"
+                (
+                    where,
+                    f"{key}: no model provision at level {wanted!r}; levels: strongest, omit, {have}",
+                )
             )
     _fail(errors)
 
@@ -209,7 +217,9 @@ def _choose_from_pins(
     holding = store.protocols_holding(db, pinned)
     unknown = [p for p in pinned if p not in holding]
     if unknown:
-        raise NotFound(f"no provision with id {unknown[0]!r}")
+        raise NotFound(
+            f"no provision with id {unknown[0]!r}", field=f"/pinned/{pinned.index(unknown[0])}"
+        )
     protocols = list({p.id: p for p in holding.values()}.values())
     best: dict[str, tuple[int, models.ModelProvisionBase, str]] = {}
     for protocol in protocols:
@@ -250,12 +260,17 @@ def _resolve_conflicts(chosen: dict[str, Choice], explicit: set[str]) -> list[st
         why = "(never any hold)"
     chosen_clash = [k for k in clashing if k in explicit]
     if chosen_clash and "detainer_response" in explicit:
-        raise InvalidOptions(
-            "; ".join(
+        errors = [
+            (
+                f"/choices/{k}",
                 f"detainer_response {detainer.value!r} conflicts with {k} {chosen[k].value!r} "
-                f"{why}; choose one"
-                for k in chosen_clash
+                f"{why}; choose one",
             )
+            for k in chosen_clash
+        ]
+        raise InvalidOptions(
+            "; ".join(detail for _, detail in errors),
+            errors=[("/choices/detainer_response", errors[0][1]), *errors],
         )
     if chosen_clash:  # the explicit choice wins over the derived detainer answer
         del chosen["detainer_response"]
@@ -285,6 +300,8 @@ AGENCY = {
     "county": "the Sheriff",
     "city": "the Police Department",
     "state": "a state or local law enforcement agency",
+    # The District of Columbia is its own level: neither a state nor a county (jurisdictions.yaml).
+    "district": "a law enforcement or corrections agency of the District",
 }
 
 
