@@ -358,8 +358,7 @@ def context_record(
 
 # --- Search -----------------------------------------------------------------------------------
 
-Facet = Literal["jurisdiction_id", "topic_id", "status", "level", "year"]
-_FACET_NAMES: dict[str, Facet] = {
+_FACET_NAMES = {
     "jurisdiction": "jurisdiction_id",
     "topic": "topic_id",
     "status": "status",
@@ -391,14 +390,22 @@ class FacetCount(BaseModel):
     count: int
 
 
+class Facets(BaseModel):
+    """Per facet, its values among all matches (not only this page), with their counts."""
+
+    jurisdiction_id: list[FacetCount]
+    topic_id: list[FacetCount]
+    status: list[FacetCount]
+    level: list[FacetCount]
+    year: list[FacetCount]
+
+
 class SearchPage(BaseModel):
     data: list[SearchHit]
     pagination: Pagination
     query: str
     sort: Literal["relevance", "date"]
-    facets: dict[Facet, list[FacetCount]] = Field(
-        description="per facet, its values among all matches with their counts"
-    )
+    facets: Facets
     suggestion: str | None = Field(description="the query with misspelt words corrected")
     index_version: str = Field(
         description="the build the search index holds; differs from `dataset.version` (and the "
@@ -465,10 +472,12 @@ def search(
         "pagination": pagination(request, result.total, limit, offset),
         "query": result.query,
         "sort": result.sort,
-        "facets": {
-            _FACET_NAMES[name]: [FacetCount(value=v, count=c) for v, c in counted]
-            for name, counted in result.facets.items()
-        },
+        "facets": Facets.model_validate(
+            {
+                _FACET_NAMES[name]: [FacetCount(value=v, count=c) for v, c in counted]
+                for name, counted in result.facets.items()
+            }
+        ),
         "suggestion": result.suggestion,
         "index_version": result.version,
         "dataset": dataset,
