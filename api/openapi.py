@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.errors import PROBLEM_ERROR_SCHEMA, PROBLEM_SCHEMA
+from api.errors import PROBLEM_ERROR_SCHEMA, PROBLEM_RESPONSES, PROBLEM_SCHEMA
 from api.examples import examples
 from kb import store
 from kb.codebook import BOOLEAN, CHOICE, INTEGER, value_text
@@ -130,6 +130,9 @@ class OpenAPIDocument:
                     operation["operationId"] = _OTHER_OPERATIONS.get(
                         route, operation["operationId"]
                     )
+                    responses = operation["responses"]
+                    responses.setdefault("400", PROBLEM_RESPONSES[400])  # control characters
+                    responses.setdefault("503", PROBLEM_RESPONSES[503])
                 continue
             for method, operation in path.items():
                 responses = operation["responses"]
