@@ -34,8 +34,14 @@ def test_the_openapi_document_lints_clean(real_build: tuple[str, Path], tmp_path
     document = tmp_path / "openapi.json"
     document.write_bytes(client.get("/api/v1/openapi.json").content)
     done = subprocess.run(
-        [str(REDOCLY), "lint", str(document), "--config", str(LINT / "redocly.yaml")]
-        + ["--format", "json"],
+        [
+            str(REDOCLY),
+            "lint",
+            str(document),
+            "--config",
+            str(LINT / "redocly.yaml"),
+            "--format=json",
+        ],
         capture_output=True,
         text=True,
         timeout=300,
