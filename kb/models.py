@@ -425,6 +425,13 @@ class CodedAnswerPublic(SQLModel):
     provisions: list[str] = Public(default=[], serialization_alias="provision_ids")
 
 
+class KeyTerm(BaseModel):
+    """A phrase quoted from the provision, with the citation of where it stands."""
+
+    text: str
+    citation: str
+
+
 class ProvisionPublic(ProvisionBase):
     cite: str = Public(serialization_alias="citation")
     confidence: Confidence | None = None
@@ -435,6 +442,10 @@ class ProvisionPublic(ProvisionBase):
     context: list[str] = Public(
         default=[], serialization_alias="context_ids", description="ids of background records"
     )
+
+    @field_serializer("key_terms")
+    def _terms(self, value: list[dict[str, str]]) -> list[KeyTerm]:
+        return [KeyTerm(text=t["text"], citation=t["cite"]) for t in value]
 
 
 class ProtocolPublic(ProtocolSummary):

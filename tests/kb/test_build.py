@@ -135,7 +135,9 @@ def test_files_to_database_to_export_round_trip(content: Path, database_url: str
     assert hours["value"] == 0 and hours["label"] == "0 hours"
     notice = next(a for a in second["coding"] if a["key"] == "detainee_notice")
     assert notice["value"] is True
-    assert second["provisions"][0]["key_terms"] == [{"text": "shall not detain", "cite": "Sec. 1"}]
+    assert second["provisions"][0]["key_terms"] == [
+        {"text": "shall not detain", "citation": "Sec. 1"}
+    ]
     assert export["context"][0]["sources"][0]["url"] == "https://example.org/fixture"
 
 
