@@ -370,16 +370,19 @@ CONTEXT_PREFIX = "context/"
 
 
 class SearchHit(BaseModel):
-    id: str = Field(description="a provision's id, or a background record's (kind `context`)")
+    """A provision, or a background record (`kind` `context`: then the protocol, jurisdiction and
+    status are null)."""
+
+    id: str = Field(description="a provision's id, or a background record's")
     kind: Literal["provision", "context"]
-    protocol_id: str = Field(description="empty for background records")
-    jurisdiction_id: str
-    jurisdiction_name: str
+    protocol_id: str | None
+    jurisdiction_id: str | None
+    jurisdiction_name: str | None
     title: str
     citation: str
     heading: str
-    status: str
-    year: int
+    status: models.Status | None
+    year: int | None
     topic_ids: list[str]
     score: float | None = Field(description="relevance; null when sorted by date")
     highlight: str = Field(description="HTML-safe: the text escaped, matches in <mark>")
@@ -419,14 +422,14 @@ def _hit(hit: Any) -> SearchHit:
     return SearchHit(
         id=hit.id.removeprefix(CONTEXT_PREFIX) if is_context else hit.id,
         kind="context" if is_context else "provision",
-        protocol_id=hit.protocol_id,
-        jurisdiction_id=hit.jurisdiction,
-        jurisdiction_name=hit.jurisdiction_name,
+        protocol_id=hit.protocol_id or None,
+        jurisdiction_id=hit.jurisdiction or None,
+        jurisdiction_name=hit.jurisdiction_name or None,
         title=hit.title,
         citation=hit.cite,
         heading=hit.heading,
-        status=hit.status,
-        year=hit.year,
+        status=hit.status or None,
+        year=hit.year or None,
         topic_ids=hit.topics,
         score=hit.score,
         highlight=hit.highlight,

@@ -108,6 +108,9 @@ def test_a_background_record_has_one_id_in_lists_and_search(client: TestClient) 
     listed = {c["id"] for c in client.get("/api/v1/context").json()["data"]}
     hits = client.get("/api/v1/search", params={"q": "fictional", "limit": 100}).json()["data"]
     found = {h["id"] for h in hits if h["kind"] == "context"}
+    for hit in hits:
+        if hit["kind"] == "context":
+            assert hit["protocol_id"] is hit["jurisdiction_id"] is hit["status"] is None
     assert found and found <= listed
     for record in found:
         assert client.get(f"/api/v1/context/{record}").status_code == 200
