@@ -61,14 +61,16 @@ def examples() -> dict[str, Any]:
 
 
 def trimmed(value: Any) -> Any:
-    """Lists of records cut to their first, long text cut at a word, the dataset stamp fixed
-    (lists of plain values, such as a key's allowed values or a term and its definition, stay
+    """Lists of records cut to their first, long text cut at a word, numbers rounded, the
+    dataset stamp fixed (lists of plain values, such as a key's allowed values or a term and its definition, stay
     whole)."""
     if isinstance(value, dict):
         return {k: DATASET if k == "dataset" else trimmed(v) for k, v in value.items()}
     if isinstance(value, list):
         records = any(isinstance(v, (dict, list)) for v in value)
         return [trimmed(v) for v in (value[:1] if records else value)]
+    if isinstance(value, float):
+        return round(value, 2)  # a relevance score: its last digits are noise across builds
     if isinstance(value, str) and len(value) > MAX_TEXT and "<mark>" not in value:
         return value[:MAX_TEXT].rsplit(" ", 1)[0] + " …"
     return value
