@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 LOCK := requirements.lock
 
-.PHONY: serve test lint lock bench bench-api build validate clean
+.PHONY: serve test lint lock bench bench-api build validate clean openapi-examples
 
 # Everything installs from the lock, every file checked against its hash (pip, setuptools and the
 # other tools included), then the project itself from this checkout with that setuptools and no
@@ -67,6 +67,9 @@ screenshots: $(STAMP)  ## docs/img/*.png of the overview, compare and diff pages
 
 validate: $(STAMP)
 	$(BIN)/kb validate
+
+openapi-examples: $(STAMP)  ## rewrite api/openapi-examples.json from a build of protocols/
+	$(BIN)/python -m api.examples
 
 build: $(STAMP)
 	$(BIN)/kb build

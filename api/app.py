@@ -10,14 +10,13 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import caching, errors
+from api import caching, errors, openapi
 from api.http_methods import AnswerHead
 from api.index_refresh import IndexRefresher
 from api.request_body import BodyLimit
 from api.routes import drafting, health, pages, v1
 from api.security import SecurityHeaders, docs_csp
 from api.templating import STATIC
-from kb import __version__
 from kb.db import make_engine
 from kb.settings import Settings
 from search_index.search import SearchIndex
@@ -31,8 +30,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
         title="protocol-kb",
-        version=__version__,
-        description="Compare jurisdictions' protocols limiting local entanglement with federal immigration enforcement.",
+        version=openapi.API_VERSION,
+        description=openapi.DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -56,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/docs/assets", StaticFiles(directory=SWAGGER_ASSETS), name="api-docs-assets")
+    openapi.install(app)
 
     docs = get_swagger_ui_html(
         openapi_url="/api/v1/openapi.json",

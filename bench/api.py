@@ -67,7 +67,7 @@ JURISDICTION = "us-ca"
 DATASETTE_PYTHON = ROOT / "var" / "bench-venv" / "bin" / "python"
 STARTUP_SECONDS = 60
 
-# The same rows, columns and order as GET /api/v1/protocols?jurisdiction=… (kb.store.list_protocols).
+# The same rows, columns and order as GET /api/v1/protocols?jurisdiction_id=… (kb.store.list_protocols).
 DATASETTE_SQL = (
     "select protocol.*, jurisdiction.name as jurisdiction_name from protocol"
     " join jurisdiction on jurisdiction.id = protocol.jurisdiction_id"
@@ -315,7 +315,7 @@ def main() -> None:
         )
 
         search_path = "/api/v1/search?" + urlencode({"q": SEARCHED})
-        list_path = "/api/v1/protocols?" + urlencode({"jurisdiction": JURISDICTION})
+        list_path = "/api/v1/protocols?" + urlencode({"jurisdiction_id": JURISDICTION})
         table_path = "/kb/protocol.json?" + urlencode(
             {"jurisdiction_id": JURISDICTION, "_shape": "array"}
         )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from kb import models, store
 from kb.codebook import TEXT, Codebook, value_text
-from kb.errors import KBError
+from kb.errors import InvalidParameter, TooManyProtocols
 
 MAX_COMPARED = 6
 """Most protocols one comparison takes (a printed page in landscape holds six columns)."""
@@ -17,7 +17,7 @@ MAX_COMPARED = 6
 
 class ProvisionRef(BaseModel):
     id: str
-    cite: str
+    cite: str = Field(serialization_alias="citation")
     heading: str
     summary: str
 
@@ -35,7 +35,7 @@ class ComparedProtocol(BaseModel):
     citation: str
     jurisdiction_id: str
     jurisdiction_name: str
-    status: str
+    status: models.Status
     year: int | None
 
     @classmethod
@@ -48,7 +48,7 @@ class Cell(BaseModel):
     value: str | int | bool | None
     label: str
     note: str | None = None
-    confidence: str | None = None
+    confidence: models.Confidence | None = None
     strongest: bool = False
     """True when this cell holds the most protective value in its row."""
     provisions: list[ProvisionRef] = []
@@ -58,7 +58,7 @@ class Cell(BaseModel):
 class Row(BaseModel):
     key: str
     question: str
-    topic: str
+    topic: str = Field(serialization_alias="topic_id")
     cells: list[Cell]
     strongest: str | int | bool | None = None
     """The most protective value present; None when every cell is silent, or for text keys."""
@@ -68,9 +68,10 @@ class Row(BaseModel):
 class TopicRow(BaseModel):
     """The provisions each protocol has on one topic."""
 
-    topic: str
+    topic: str = Field(serialization_alias="topic_id")
     name: str
     provisions: dict[str, list[ProvisionRef]]
+    """Per protocol id, its provisions on the topic."""
     differs: bool
 
 
@@ -95,13 +96,16 @@ def compare_protocols(
     """
     ids = list(dict.fromkeys(i.strip() for i in ids if i.strip()))
     if not ids:
-        raise KBError("name at least one protocol to compare")
+        raise InvalidParameter("name at least one protocol to compare", field="protocols")
     if len(ids) > MAX_COMPARED:
-        raise KBError(f"compare at most {MAX_COMPARED} protocols at once; {len(ids)} were given")
+        raise TooManyProtocols(
+            f"compare at most {MAX_COMPARED} protocols at once; {len(ids)} were given",
+            field="protocols",
+        )
     book = store.codebook(db)
     all_topics = {t.id: t for t in store.list_topics(db)}
-    _check_known("codebook key", keys, book.keys)
-    _check_known("topic", topics, all_topics)
+    _check_known("codebook key", "keys", keys, book.keys)
+    _check_known("topic", "topics", topics, all_topics)
     protocols = store.get_protocols(db, ids)
 
     rows = [
@@ -125,10 +129,12 @@ def compare_protocols(
     )
 
 
-def _check_known(what: str, wanted: list[str] | None, known: Mapping[str, object]) -> None:
+def _check_known(
+    what: str, option: str, wanted: list[str] | None, known: Mapping[str, object]
+) -> None:
     for name in wanted or []:
         if name not in known:
-            raise KBError(f"unknown {what} {name!r}")
+            raise InvalidParameter(f"unknown {what} {name!r}", field=option)
 
 
 def _refs(protocol: models.ProtocolPublic, provision_ids: list[str]) -> list[ProvisionRef]:

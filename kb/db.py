@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from kb.errors import DatabaseUnavailable, KBError
+from kb.errors import DatabaseUnavailable, KBError, NoBuild
 
 
 def parse_url(url: str) -> URL:
@@ -91,9 +91,7 @@ def check_connection(engine: Engine) -> None:
     if engine.url.get_backend_name() == "sqlite":
         path = sqlite_path(engine.url)
         if not path.exists():
-            raise DatabaseUnavailable(
-                f"no database at {masked(engine.url)}: run `kb build` first", NO_BUILD
-            )
+            raise NoBuild(f"no database at {masked(engine.url)}: run `kb build` first", NO_BUILD)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -144,4 +142,5 @@ def unavailable(exc: SQLAlchemyError, url: URL, doing: str | None = None) -> Dat
 
 
 def _unavailable(public: str, reason: str, where: str) -> DatabaseUnavailable:
-    return DatabaseUnavailable(f"{where}: {public} ({reason})", public)
+    error = NoBuild if public == NO_BUILD else DatabaseUnavailable
+    return error(f"{where}: {public} ({reason})", public)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from kb import models, store
@@ -30,7 +30,7 @@ class ProvisionChange(BaseModel):
     old: ProvisionRef | None = None
     new: ProvisionRef | None = None
     heading_changed: bool = False
-    cite_changed: bool = False
+    cite_changed: bool = Field(default=False, serialization_alias="citation_changed")
     redline: list[WordChange] = []
     """The summary, word by word: kept, inserted and deleted runs (empty unless changed)."""
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
 
 from kb import models, store
@@ -30,15 +30,16 @@ HOLD_CONDITIONS = (
 )
 SAME_AS_NO_HOLDS = {"offense_threshold": "no_holds", "max_hold_hours": "0"}
 
-Level = Literal["county", "city", "state"]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Adopter(BaseModel):
     """The body that would adopt the draft."""
 
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=MAX_NAME, examples=["Example County"])
-    level: Level = Field(examples=["county"])
+    level: models.Level = Field(examples=["county"])
 
     @field_validator("name")
     @classmethod
@@ -53,6 +54,8 @@ class DraftOptions(BaseModel):
     """What to draft. Per codebook question: "strongest", "omit" or a level (its value, e.g.
     "judicial_warrant_only", "48", "true"). `start_from` and `pinned` set the starting choices;
     `choices` always win. Questions nobody chose take `default`."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt option is an error, not ignored
 
     adopter: Adopter
     choices: dict[str, str] = Field(
@@ -125,7 +128,7 @@ def draft_policy(db: Session, options: DraftOptions) -> Draft:
 
 
 SHOWN_ERRORS = 5
-"""Errors named in one message; the rest are counted (a hostile request may hold thousands)."""
+"""Errors named in one answer; the rest are counted (a hostile request may hold thousands)."""
 
 
 def _named(text: str, limit: int = 60) -> str:
@@ -133,13 +136,14 @@ def _named(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-def _fail(errors: list[str]) -> None:
+def _fail(errors: list[tuple[str, str]]) -> None:
     if errors:
-        shown = "; ".join(errors[:SHOWN_ERRORS])
-        more = len(errors) - SHOWN_ERRORS
-        raise InvalidOptions(
-            shown + (f"; and {more} more ({len(errors)} in all)" if more > 0 else "")
-        )
+        shown = errors[:SHOWN_ERRORS]
+        more = len(errors) - len(shown)
+        detail = "; ".join(what for _, what in shown)
+        if more > 0:
+            detail += f"; and {more} more ({len(errors)} in all)"
+        raise InvalidOptions(detail, errors=shown)
 
 
 def _choose(
@@ -150,14 +154,20 @@ def _choose(
 ) -> tuple[dict[str, Choice], list[str]]:
     errors = []
     for key, wanted in options.choices.items():
+        where = "/choices/" + key.replace("~", "~0").replace("/", "~1")  # a JSON Pointer
         if key not in book or book[key].type == TEXT:
-            errors.append(f"unknown question {_named(key)}; questions are the codebook's keys")
+            errors.append(
+                (where, f"unknown question {_named(key)}; questions are the codebook's keys")
+            )
         elif wanted not in (STRONGEST, OMIT) and not any(
             m.value == wanted for m in levels.get(key, [])
         ):
             have = ", ".join(str(m.value) for m in levels.get(key, [])) or "none"
             errors.append(
-                f"{key}: no model provision at level {_named(wanted)}; levels: strongest, omit, {have}"
+                (
+                    where,
+                    f"{key}: no model provision at level {_named(wanted)}; levels: strongest, omit, {have}",
+                )
             )
     _fail(errors)
 
@@ -222,7 +232,9 @@ def _choose_from_pins(
     holding = store.protocols_holding(db, pinned)
     unknown = [p for p in pinned if p not in holding]
     if unknown:
-        raise NotFound(f"no provision with id {unknown[0]!r}")
+        raise NotFound(
+            f"no provision with id {unknown[0]!r}", field=f"/pinned/{pinned.index(unknown[0])}"
+        )
     protocols = list({p.id: p for p in holding.values()}.values())
     best: dict[str, tuple[int, models.ModelProvisionBase, str]] = {}
     for protocol in protocols:
@@ -263,12 +275,17 @@ def _resolve_conflicts(chosen: dict[str, Choice], explicit: set[str]) -> list[st
         why = "(never any hold)"
     chosen_clash = [k for k in clashing if k in explicit]
     if chosen_clash and "detainer_response" in explicit:
-        raise InvalidOptions(
-            "; ".join(
+        errors = [
+            (
+                f"/choices/{k}",
                 f"detainer_response {detainer.value!r} conflicts with {k} {chosen[k].value!r} "
-                f"{why}; choose one"
-                for k in chosen_clash
+                f"{why}; choose one",
             )
+            for k in chosen_clash
+        ]
+        raise InvalidOptions(
+            "; ".join(detail for _, detail in errors),
+            errors=[("/choices/detainer_response", errors[0][1]), *errors],
         )
     if chosen_clash:  # the explicit choice wins over the derived detainer answer
         del chosen["detainer_response"]
@@ -298,6 +315,8 @@ AGENCY = {
     "county": "the Sheriff",
     "city": "the Police Department",
     "state": "a state or local law enforcement agency",
+    # The District of Columbia is its own level: neither a state nor a county (jurisdictions.yaml).
+    "district": "a law enforcement or corrections agency of the District",
 }
 
 

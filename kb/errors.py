@@ -36,11 +36,24 @@ class KBError(Exception):
     http_status = 400
     exit_code = 1
     title = "Bad request"
+    kind = "bad-request"
+    """The error's kind: the API's problem type is named after it (docs/api.md)."""
 
-    def __init__(self, message: str, public: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        public: str | None = None,
+        *,
+        field: str | None = None,
+        errors: list[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.public = public or message
+        """What an HTTP client is told: `message` may name the operator's URL or path."""
+        self.errors = list(errors or []) + ([(field, message)] if field else [])
+        """(option at fault, what is wrong with it): an option is a parameter name (`keys`) or
+        a JSON Pointer into the options given (`/choices/colour`)."""
 
 
 class ValidationFailed(KBError):
@@ -48,28 +61,54 @@ class ValidationFailed(KBError):
 
     http_status = 422
     title = "Invalid content"
+    kind = "invalid-content"
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__(f"{len(self.problems)} problem(s) in the protocol files")
 
 
-class InvalidOptions(KBError):
-    """Options that name something unknown or contradict each other; the message names them."""
+class InvalidParameter(KBError):
+    """An option (a parameter of a query, a field of a request) whose value is not accepted:
+    an unknown key or topic, a value outside its set. `field` names it."""
 
     http_status = 422
+    title = "Invalid parameter"
+    kind = "invalid-parameter"
+
+
+class UnknownParameter(InvalidParameter):
+    """A parameter nobody asked for: misspelt, or not one this operation takes."""
+
+    title = "Unknown parameter"
+    kind = "unknown-parameter"
+
+
+class TooManyProtocols(InvalidParameter):
+    """More protocols than one comparison or draft takes."""
+
+    title = "Too many protocols"
+    kind = "too-many-protocols"
+
+
+class InvalidOptions(InvalidParameter):
+    """Options that name something unknown or contradict each other; the message names them."""
+
     title = "Invalid options"
+    kind = "invalid-options"
 
 
 class NotFound(KBError):
     http_status = 404
     title = "Not found"
+    kind = "not-found"
 
 
 class QuerySyntaxError(KBError):
     """A search query that cannot be read; the message says what to change."""
 
     title = "Bad search query"
+    kind = "unreadable-query"
 
 
 class IndexUnavailable(KBError):
@@ -78,6 +117,7 @@ class IndexUnavailable(KBError):
     http_status = 503
     exit_code = 2
     title = "Search index unavailable"
+    kind = "no-search-index"
 
 
 class DatabaseUnavailable(KBError):
@@ -86,6 +126,13 @@ class DatabaseUnavailable(KBError):
     http_status = 503
     exit_code = 2
     title = "Database unavailable"
+    kind = "database-unavailable"
+
+
+class NoBuild(DatabaseUnavailable):
+    """The database is there but holds no build yet: `kb build` is the remedy."""
+
+    kind = "no-build"
 
 
 class BuildFailed(KBError):
@@ -94,3 +141,4 @@ class BuildFailed(KBError):
     exit_code = 2
     http_status = 500
     title = "Build failed"
+    kind = "build-failed"

@@ -9,14 +9,15 @@ from sqlmodel import Session, col, select
 
 from kb import models, store
 
-EXPORT_FORMAT = "protocol-kb/export@1"
+EXPORT_FORMAT = "protocol-kb/export@2"
+"""@2: the API's names and shapes (`citation`, `provision_ids`, dates with their precision)."""
 
 
 def export_data(db: Session) -> dict[str, Any]:
     """Everything, sorted by id (provisions and sources keep their order in the file).
 
     Two builds of the same content export identically: the build time is left out, the content
-    version (a digest of the files) is in.
+    version (a digest of the files) is in. Records are written as the API writes them.
     """
     info = store.build_info(db)
     contexts = db.exec(select(models.ContextRecord).order_by(col(models.ContextRecord.id))).all()
@@ -30,17 +31,20 @@ def export_data(db: Session) -> dict[str, Any]:
         "format": EXPORT_FORMAT,
         "version": info.version,
         "counts": info.counts,
-        "codebook": [key.model_dump(mode="json") for key in store.codebook_keys(db)],
-        "topics": [t.model_dump(mode="json") for t in store.list_topics(db)],
+        "codebook": [key.model_dump(mode="json", by_alias=True) for key in store.codebook_keys(db)],
+        "topics": [t.model_dump(mode="json", by_alias=True) for t in store.list_topics(db)],
         "jurisdictions": sorted(
-            (j.model_dump(mode="json") for j in store.list_jurisdictions(db)), key=lambda j: j["id"]
+            (j.model_dump(mode="json", by_alias=True) for j in store.list_jurisdictions(db)),
+            key=lambda j: j["id"],
         ),
-        "protocols": [p.model_dump(mode="json") for p in protocols],
+        "protocols": [p.model_dump(mode="json", by_alias=True) for p in protocols],
         "context": [
             {
-                **models.ContextRecordBase.model_validate(c).model_dump(mode="json"),
+                **models.ContextRecordPublic.model_validate(c).model_dump(
+                    mode="json", by_alias=True
+                ),
                 "sources": [
-                    models.SourcePublic.model_validate(s).model_dump(mode="json")
+                    models.SourcePublic.model_validate(s).model_dump(mode="json", by_alias=True)
                     for s in context_sources
                     if s.owner_id == c.id
                 ],
@@ -49,13 +53,16 @@ def export_data(db: Session) -> dict[str, Any]:
         ],
         "models": {
             "provisions": sorted(
-                (m.model_dump(mode="json") for m in store.model_provisions(db)),
+                (m.model_dump(mode="json", by_alias=True) for m in store.model_provisions(db)),
                 key=lambda m: m["id"],
             ),
             "terms": sorted(
-                (t.model_dump(mode="json") for t in store.model_terms(db)), key=lambda t: t["id"]
+                (t.model_dump(mode="json", by_alias=True) for t in store.model_terms(db)),
+                key=lambda t: t["id"],
             ),
-            "findings": [f.model_dump(mode="json") for f in store.model_findings(db)],
+            "findings": [
+                f.model_dump(mode="json", by_alias=True) for f in store.model_findings(db)
+            ],
         },
     }
 

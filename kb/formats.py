@@ -6,14 +6,16 @@ import csv
 import io
 import json
 
+from kb.codebook import BOOLEAN, CHOICE, Codebook, value_text
 from kb.compare import Comparison
+from kb.models import ProtocolPublic
 
 FORMATS = ("json", "csv", "md")
 CSV_COLUMNS = (
     "key",
     "question",
     "protocol_id",
-    "jurisdiction",
+    "jurisdiction_name",
     "value",
     "label",
     "most_protective",
@@ -80,3 +82,49 @@ def comparison_markdown(comparison: Comparison) -> str:
 def _cell(text: str) -> str:
     """Markdown table cell text: pipes escaped, line breaks flattened."""
     return " ".join(text.replace("|", "\\|").split())
+
+
+CODED_ANSWER_COLUMNS = (
+    "protocol_id",
+    "jurisdiction_id",
+    "status",
+    "year",
+    "key",
+    "value",
+    "label",
+    "rank",
+    "note",
+    "confidence",
+    "provision_ids",
+)
+
+
+def coded_answers_csv(book: Codebook, protocols: list[ProtocolPublic]) -> str:
+    """Every coded answer: one row per protocol and codebook key, protocols by id, keys in
+    codebook order (a key a protocol does not address is a row too, with an empty value).
+    UTF-8 with a byte-order mark, like the comparison CSV."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CODED_ANSWER_COLUMNS)
+    for protocol in sorted(protocols, key=lambda p: p.id):
+        answers = {a.key: a for a in protocol.coding}
+        for spec in book:
+            answer = answers.get(spec.key)
+            value = answer.value if answer else None
+            rank = spec.rank(value) if spec.type in (CHOICE, BOOLEAN) else None
+            writer.writerow(
+                [
+                    protocol.id,
+                    protocol.jurisdiction_id,
+                    protocol.status,
+                    "" if protocol.year is None else protocol.year,
+                    spec.key,
+                    value_text(value) or "",
+                    answer.label if answer else spec.label(None),
+                    "" if rank is None else rank,
+                    (answer.note if answer else None) or "",
+                    (answer.confidence if answer else None) or "",
+                    " ".join(answer.provisions) if answer else "",
+                ]
+            )
+    return "\ufeff" + out.getvalue()

@@ -2,14 +2,100 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, field_serializer
+from pydantic import Field as Public
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 SCHEMA_VERSION = 2
 """Bump when a table changes: a PostgreSQL build then recreates the tables."""
+
+# --- Closed sets: validated when content is loaded, enums in the API --------------------------
+
+Level = Literal["state", "county", "city", "district"]
+ProtocolKind = Literal[
+    "statute",
+    "bill",
+    "ordinance",
+    "resolution",
+    "board_policy",
+    "executive_order",
+    "agency_policy",
+    "executive_action",
+]
+Status = Literal[
+    "introduced",
+    "passed",
+    "vetoed",
+    "enacted",
+    "in_force",
+    "amended",
+    "superseded",
+    "repealed",
+    "struck_down",
+]
+Confidence = Literal["two_sources", "one_source", "unverified"]
+SourceKind = Literal["official", "secondary"]
+ContextKind = Literal["program", "regulation", "statute", "memo", "ruling", "report"]
+KeyType = Literal["choice", "boolean", "integer", "text"]
+Precision = Literal["year", "month", "day"]
+DATE_KEYS = (
+    "introduced",
+    "passed",
+    "adopted",
+    "signed",
+    "vetoed",
+    "issued",
+    "effective",
+    "amended",
+    "superseded",
+    "repealed",
+    "struck_down",
+)
+"""The events a protocol file may date, in the order of a law's life."""
+
+
+class PartialDate(BaseModel):
+    """A date known to the day, the month or only the year. `date` is the first day of the
+    period when the precision is month or year (content writes `2013`, `2013-10`, `2013-10-05`)."""
+
+    date: dt.date
+    precision: Precision
+
+    @classmethod
+    def of(cls, text: str) -> PartialDate:
+        parts = text.split("-")
+        precision: Precision = ("year", "month", "day")[len(parts) - 1]
+        padded = [*parts, "01", "01"][:3]
+        return cls(
+            date=dt.date(int(padded[0]), int(padded[1]), int(padded[2])), precision=precision
+        )
+
+
+class ProtocolDates(BaseModel):
+    """When each event in a protocol's life happened; null when it did not (or is not known)."""
+
+    introduced: PartialDate | None
+    passed: PartialDate | None
+    adopted: PartialDate | None
+    signed: PartialDate | None
+    vetoed: PartialDate | None
+    issued: PartialDate | None
+    effective: PartialDate | None
+    amended: PartialDate | None
+    superseded: PartialDate | None
+    repealed: PartialDate | None
+    struck_down: PartialDate | None
+
+    @classmethod
+    def of(cls, dates: dict[str, str]) -> ProtocolDates:
+        return cls.model_validate(
+            {key: PartialDate.of(dates[key]) if key in dates else None for key in DATE_KEYS}
+        )
 
 
 # --- Jurisdictions --------------------------------------------------------------------------
@@ -28,7 +114,7 @@ class Jurisdiction(JurisdictionBase, table=True):
 
 
 class JurisdictionPublic(JurisdictionBase):
-    pass
+    level: Level
 
 
 # --- Topics and the codebook ----------------------------------------------------------------
@@ -64,7 +150,12 @@ class CodebookKey(CodebookKeyBase, table=True):
 
 
 class CodebookKeyPublic(CodebookKeyBase):
-    pass
+    type: KeyType
+    values: list[str | bool | None] = Public(
+        description="Allowed values, most protective first (choice and boolean keys; empty "
+        "for integer and text keys)"
+    )
+    labels: dict[str, str] = Public(description="A label per value, keyed by its text form")
 
 
 # --- Protocols ------------------------------------------------------------------------------
@@ -119,7 +210,16 @@ class Source(SourceBase, table=True):
 
 
 class SourcePublic(SourceBase):
-    pass
+    kind: SourceKind
+    date: str | None = None
+
+    @field_serializer("date")
+    def _partial(self, value: str | None) -> PartialDate | None:
+        return None if value is None else PartialDate.of(value)
+
+    @field_serializer("accessed")
+    def _day(self, value: str) -> dt.date:
+        return dt.date.fromisoformat(value)
 
 
 # --- Provisions -----------------------------------------------------------------------------
@@ -210,6 +310,19 @@ class ContextRecord(ContextRecordBase, table=True):
     source_path: str
 
 
+class ContextRecordPublic(ContextRecordBase):
+    kind: ContextKind
+    confidence: Confidence
+
+    @field_serializer("date")
+    def _partial(self, value: str) -> PartialDate:
+        return PartialDate.of(value)
+
+    @field_serializer("verified_on")
+    def _day(self, value: str) -> dt.date:
+        return dt.date.fromisoformat(value)
+
+
 # --- Model language for drafting (protocols/models/) --------------------------------------
 
 
@@ -283,8 +396,24 @@ class BuildInfoPublic(SQLModel):
 # --- Read models that join tables -----------------------------------------------------------
 
 
+# The API names a list of ids `<thing>_ids`, and a list of records by the records' name; a
+# provision's citation is `citation` as a protocol's is. The store and the export keep their
+# own names; serialization aliases rename for the API only.
+
+
 class ProtocolSummary(ProtocolBase):
+    kind: ProtocolKind
+    status: Status
+    confidence: Confidence
     jurisdiction_name: str
+
+    @field_serializer("dates")
+    def _dated(self, value: dict[str, str]) -> ProtocolDates:
+        return ProtocolDates.of(value)
+
+    @field_serializer("verified_on")
+    def _day(self, value: str) -> dt.date:
+        return dt.date.fromisoformat(value)
 
 
 class CodedAnswerPublic(SQLModel):
@@ -292,19 +421,36 @@ class CodedAnswerPublic(SQLModel):
     value: str | int | bool | None
     label: str
     note: str | None = None
-    confidence: str | None = None
-    provisions: list[str] = []
+    confidence: Confidence | None = None
+    provisions: list[str] = Public(default=[], serialization_alias="provision_ids")
+
+
+class KeyTerm(BaseModel):
+    """A phrase quoted from the provision, with the citation of where it stands."""
+
+    text: str
+    citation: str
 
 
 class ProvisionPublic(ProvisionBase):
-    topics: list[str] = []
-    sources: list[str] = []
-    context: list[str] = []
+    cite: str = Public(serialization_alias="citation")
+    confidence: Confidence | None = None
+    topics: list[str] = Public(default=[], serialization_alias="topic_ids")
+    sources: list[str] = Public(
+        default=[], serialization_alias="source_keys", description="keys of the protocol's sources"
+    )
+    context: list[str] = Public(
+        default=[], serialization_alias="context_ids", description="ids of background records"
+    )
+
+    @field_serializer("key_terms")
+    def _terms(self, value: list[dict[str, str]]) -> list[KeyTerm]:
+        return [KeyTerm(text=t["text"], citation=t["cite"]) for t in value]
 
 
 class ProtocolPublic(ProtocolSummary):
-    predecessors: list[str] = []
-    successors: list[str] = []
+    predecessors: list[str] = Public(default=[], serialization_alias="predecessor_ids")
+    successors: list[str] = Public(default=[], serialization_alias="successor_ids")
     sources: list[SourcePublic] = []
     coding: list[CodedAnswerPublic] = []
     provisions: list[ProvisionPublic] = []

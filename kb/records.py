@@ -3,52 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import get_args
 
 from kb.codebook import Codebook, Value
 from kb.model_language import ModelSet
+from kb.models import DATE_KEYS as DATE_KEYS
+from kb.models import Confidence, ContextKind, Level, ProtocolKind, SourceKind, Status
 
-LEVELS = ("state", "county", "city", "district")
-KINDS = (
-    "statute",
-    "bill",
-    "ordinance",
-    "resolution",
-    "board_policy",
-    "executive_order",
-    "agency_policy",
-    "executive_action",
-)
-STATUSES = (
-    "introduced",
-    "passed",
-    "vetoed",
-    "enacted",
-    "in_force",
-    "amended",
-    "superseded",
-    "repealed",
-    "struck_down",
-)
-DATE_KEYS = (
-    "introduced",
-    "passed",
-    "adopted",
-    "signed",
-    "vetoed",
-    "issued",
-    "effective",
-    "amended",
-    "superseded",
-    "repealed",
-    "struck_down",
-)
+# The closed sets live in kb.models (as the API's enums); here as tuples for validation.
+LEVELS = get_args(Level)
+KINDS = get_args(ProtocolKind)
+STATUSES = get_args(Status)
 # The protocol's year is taken from the first of these dates that is present.
 YEAR_FROM = ("signed", "vetoed", "adopted", "issued", "passed", "effective", "introduced")
 # A status that must be backed by the date of the same name.
 STATUS_NEEDS_DATE = ("vetoed", "superseded", "repealed", "struck_down")
-CONFIDENCES = ("two_sources", "one_source", "unverified")
-SOURCE_KINDS = ("official", "secondary")
-CONTEXT_KINDS = ("program", "regulation", "statute", "memo", "ruling", "report")
+CONFIDENCES = get_args(Confidence)
+SOURCE_KINDS = get_args(SourceKind)
+CONTEXT_KINDS = get_args(ContextKind)
 
 
 @dataclass

@@ -12,9 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from kb import models
-from kb.codebook import Codebook, CodebookKey, value_from_text
+from kb.codebook import BOOLEAN, CHOICE, INTEGER, Codebook, CodebookKey, value_from_text, value_text
 from kb.db import NO_BUILD, masked, unavailable
-from kb.errors import DatabaseUnavailable, KBError, NotFound
+from kb.errors import InvalidParameter, NoBuild, NotFound, UnknownParameter
 
 MEMO_BUILDS = 2
 """Builds whose reads stay memoised per process: the current one and the one before it."""
@@ -65,9 +65,7 @@ def build_info(db: Session) -> models.BuildInfoPublic:
         raise unavailable(exc, db.get_bind().engine.url) from exc
     if info is None:
         url = masked(db.get_bind().engine.url)
-        raise DatabaseUnavailable(
-            f"database {url} holds no protocol-kb build: run `kb build`", NO_BUILD
-        )
+        raise NoBuild(f"database {url} holds no protocol-kb build: run `kb build`", NO_BUILD)
     return models.BuildInfoPublic(built_at=info.built_at, version=info.version, counts=info.counts)
 
 
@@ -151,8 +149,7 @@ def find_protocols(
     if level is not None:
         query = query.where(models.Jurisdiction.level == level)
     for key, value in (coded or {}).items():
-        if key not in book:
-            raise KBError(f"unknown codebook key {key!r}")
+        _check_filter(book, key, value)
         answer = select(models.CodedAnswer.protocol_id).where(models.CodedAnswer.key == key)
         answer = answer.where(
             col(models.CodedAnswer.value).is_(None)
@@ -162,6 +159,26 @@ def find_protocols(
         query = query.where(col(models.Protocol.id).in_(answer))
     ids = list(db.exec(query).all())
     return list_protocols(db, ids=ids)
+
+
+def _check_filter(book: Codebook, key: str, value: str) -> None:
+    """A filter names a codebook key and one of its values (as text; `null` when silent)."""
+    if key not in book:
+        raise UnknownParameter(
+            f"unknown parameter {key!r}: neither a filter of this list nor a codebook key",
+            field=key,
+        )
+    spec = book[key]
+    if spec.type in (CHOICE, BOOLEAN):
+        allowed = [value_text(v) or "null" for v in spec.values]
+        if value not in allowed:
+            raise InvalidParameter(
+                f"{key} cannot be {value!r}; one of: {', '.join(allowed)}", field=key
+            )
+    elif spec.type == INTEGER and not (value == "null" or (value.isascii() and value.isdigit())):
+        raise InvalidParameter(
+            f"{key} is a whole number of {spec.unit or 'units'}, or null; not {value!r}", field=key
+        )
 
 
 def list_protocols(
@@ -199,12 +216,33 @@ def protocols_holding(db: Session, provision_ids: list[str]) -> dict[str, models
     return {i: held[i] for i in provision_ids if i in held}
 
 
-def list_context(db: Session) -> list[models.ContextRecordBase]:
-    def read() -> list[models.ContextRecordBase]:
+def list_context(db: Session) -> list[models.ContextRecordPublic]:
+    def read() -> list[models.ContextRecordPublic]:
         rows = db.exec(select(models.ContextRecord).order_by(col(models.ContextRecord.date))).all()
-        return [models.ContextRecordBase.model_validate(row) for row in rows]
+        return [models.ContextRecordPublic.model_validate(row) for row in rows]
 
     return list(_remembered(db, "context", read))
+
+
+def get_context(db: Session, context_id: str) -> models.ContextRecordPublic:
+    found = next((c for c in list_context(db) if c.id == context_id), None)
+    if found is None:
+        raise NotFound(f"no background record with id {context_id!r}")
+    return found
+
+
+def get_topic(db: Session, topic_id: str) -> models.TopicPublic:
+    found = next((t for t in list_topics(db) if t.id == topic_id), None)
+    if found is None:
+        raise NotFound(f"no topic with id {topic_id!r}")
+    return found
+
+
+def get_codebook_key(db: Session, key: str) -> models.CodebookKeyPublic:
+    found = next((k for k in codebook_keys(db) if k.key == key), None)
+    if found is None:
+        raise NotFound(f"no codebook key {key!r}")
+    return found
 
 
 def sources_of(db: Session, owner_ids: list[str]) -> dict[str, list[models.SourcePublic]]:
@@ -371,7 +409,7 @@ def _answer(
         value=value,
         label=spec.label(value),
         note=row.note,
-        confidence=row.confidence,
+        confidence=cast(models.Confidence | None, row.confidence),  # checked when loaded
         provisions=provisions,
     )
 

@@ -10,12 +10,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TextIO, TypeVar, get_args
 
 from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session
 
-from kb import __version__, store
+from kb import __version__, models, store
 from kb.build import build
 from kb.db import check_connection, is_sqlite, make_engine, masked, sqlite_path
 from kb.draft import Adopter, DraftOptions, draft_policy
@@ -125,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
         "Assemble a numbered, cited model policy from the model language (docs/drafting.md).",
     )
     draft.add_argument("--name", required=True, help='the adopting body, e.g. "Example County"')
-    draft.add_argument("--level", choices=["county", "city", "state"], required=True)
+    draft.add_argument("--level", choices=get_args(models.Level), required=True)
     draft.add_argument(
         "--choose",
         action="append",

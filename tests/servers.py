@@ -34,8 +34,10 @@ def server(
     env: dict[str, str],
     cwd: Path = ROOT,
     startup_seconds: float = STARTUP_SECONDS,
+    ready: str = "/healthz",
 ) -> Iterator[str]:
-    """Start a server process group, wait for /healthz, yield its base URL, then stop it.
+    """Start a server process group, wait for `ready` (/healthz) to answer 200, yield its base
+    URL, then stop it.
 
     Its output goes to a temporary file, not a pipe: a long-lived server's access log would fill
     an unread pipe and block the server."""
@@ -60,12 +62,12 @@ def server(
                 if process.poll() is not None:
                     raise AssertionError(f"server exited with {process.returncode}:\n{output()}")
                 try:
-                    if httpx2.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    if httpx2.get(f"{base}{ready}", timeout=2).status_code == 200:
                         break
                 except httpx2.TransportError:
                     pass
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"server did not answer /healthz in time:\n{output()}")
+                    raise AssertionError(f"server did not answer {ready} in time:\n{output()}")
                 time.sleep(0.2)
             yield base
         finally:

@@ -177,7 +177,7 @@ def test_scale_out_compare_is_the_same_on_both_servers(
                 )
                 if (
                     response.status_code == 200
-                    and response.json()["data"]["version"] == after_first["dataset"]["version"]
+                    and response.json()["index_version"] == after_first["dataset"]["version"]
                 ):
                     break
                 assert time.monotonic() < deadline, (

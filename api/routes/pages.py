@@ -306,7 +306,7 @@ def codebook(request: Request, db: DB) -> HTMLResponse:
 
 # --- Drafting ------------------------------------------------------------------------------
 
-LEVELS = ("county", "city", "state")
+LEVELS = ("county", "city", "state", "district")
 
 
 def _draft_options(

@@ -100,7 +100,7 @@ def test_the_memory_bound_evicts_the_least_recently_used(content: Path, tmp_path
     client = serve(url, tmp_path / "index", cache_mb=size * 8.5 / 2**20)
 
     def get(n: int) -> str:
-        response = client.get(f"/api/v1/topics?n={n}")  # the URL as sent is the key
+        response = client.get(f"/api/v1/topics?limit={100 + n}")  # the URL as sent is the key
         assert response.status_code == 200
         return response.headers["cache-status"]
 
@@ -133,16 +133,15 @@ def test_errors_and_other_methods_are_never_kept(client: TestClient) -> None:
             assert "cache-status" not in response.headers and "etag" not in response.headers
 
 
-def test_the_key_is_the_url_as_sent_host_included(client: TestClient) -> None:
+def test_links_never_come_from_the_host_header(client: TestClient) -> None:
     def next_link(host: str) -> str:
         response = client.get("/api/v1/protocols?limit=1", headers={"Host": host})
         assert response.status_code == 200
-        link: str = response.json()["next"]
+        link: str = response.json()["pagination"]["next"]
         return link
 
-    assert next_link("a.example").startswith("http://a.example/")
-    assert next_link("b.example").startswith("http://b.example/")
-    assert next_link("a.example").startswith("http://a.example/")
+    assert next_link("a.example") == "/api/v1/protocols?limit=1&offset=1"
+    assert next_link("b.example") == "/api/v1/protocols?limit=1&offset=1"
 
 
 def test_the_cache_can_be_turned_off(content: Path, tmp_path: Path) -> None:
@@ -170,7 +169,7 @@ def test_a_search_from_an_index_behind_the_build_is_not_kept(content: Path, tmp_
     while True:
         response = client.get(search)
         body = response.json()
-        if body["data"]["version"] == body["dataset"]["version"]:
+        if body["index_version"] == body["dataset"]["version"]:
             break
         provisional += 1
         # Provisional: neither this cache nor any cache downstream may keep it.

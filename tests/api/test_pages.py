@@ -95,8 +95,12 @@ def test_compare_marks_the_strongest_in_words_with_a_legend(client: TestClient) 
     assert "Most protective" in html and 'aria-hidden="true">★' in html
     assert 'id="legend"' in html and "never marked" in html
     # Downloads and the permalink carry the whole state.
-    for fmt in ("csv", "json", "md"):
-        assert f"format={fmt}" in html
+    for document in (
+        "/api/v1/compare.csv?protocols=",
+        "/api/v1/compare?protocols=",
+        "/api/v1/compare.md?protocols=",
+    ):
+        assert document in html
     assert 'rel="bookmark"' in html
     assert "embed/compare?protocols=" in html  # the copy-paste iframe snippet
     only = client.get("/compare", params={"protocols": FOUR, "differences_only": "true"}).text

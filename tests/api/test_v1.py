@@ -26,14 +26,51 @@ def client(content: Path, database_url: str, tmp_path: Path) -> TestClient:
     return TestClient(app)
 
 
-def test_lists_are_paginated_with_next_links_and_carry_the_dataset(client: TestClient) -> None:
-    first = client.get("/api/v1/protocols", params={"limit": 1}).json()
+def test_lists_are_paginated_with_relative_links_and_carry_the_dataset(
+    client: TestClient,
+) -> None:
+    first = client.get("/api/v1/protocols", params={"limit": 1, "level": "county"}).json()
     assert [p["id"] for p in first["data"]] == [FIRST]
-    assert first["total"] == 2
+    assert first["pagination"] == {
+        "total": 2,
+        "limit": 1,
+        "offset": 0,
+        "next": "/api/v1/protocols?level=county&limit=1&offset=1",
+        "previous": None,
+    }
     assert first["dataset"]["version"] and first["dataset"]["built_at"]
-    second = client.get(first["next"]).json()
+    second = client.get(first["pagination"]["next"], headers={"Host": "evil.example"}).json()
     assert [p["id"] for p in second["data"]] == [SECOND]
-    assert second["next"] is None
+    assert second["pagination"]["next"] is None
+    assert second["pagination"]["previous"] == "/api/v1/protocols?level=county&limit=1&offset=0"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/jurisdictions",
+        "/api/v1/codebook",
+        "/api/v1/topics",
+        "/api/v1/context",
+        "/api/v1/scores",
+        f"/api/v1/protocols/{SECOND}/provisions",
+        "/api/v1/search",
+    ],
+)
+def test_every_list_and_search_share_one_pagination(client: TestClient, path: str) -> None:
+    whole = client.get(path, params={"limit": 100}).json()
+    total = whole["pagination"]["total"]
+    assert total == len(whole["data"]) and total >= 1, path
+    seen = []
+    url: str | None = f"{path}?limit=1"
+    while url is not None:
+        body = client.get(url).json()
+        assert len(body["data"]) == 1 and body["pagination"]["total"] == total
+        seen += body["data"]
+        url = body["pagination"]["next"]
+    assert seen == whole["data"]
+    odd = client.get(path, params={"limit": 2, "offset": 1}).json()["data"]
+    assert odd == whole["data"][1:3]
 
 
 def test_protocol_filters_include_codebook_keys(client: TestClient) -> None:
@@ -43,26 +80,47 @@ def test_protocol_filters_include_codebook_keys(client: TestClient) -> None:
     assert ids(status="superseded") == [FIRST]
     assert ids(year="2012") == [SECOND]
     assert ids(level="county", detainer_response="declines_all") == [SECOND]
+    assert ids(jurisdiction_id="us-xx-example-county") == [FIRST, SECOND]
     assert ids(max_hold_hours="48") == [FIRST]
     assert ids(pending_charges_qualify="null") == [FIRST, SECOND]
 
 
 def test_items_by_id_with_slashes(client: TestClient) -> None:
     protocol = client.get(f"/api/v1/protocols/{SECOND}").json()["data"]
-    assert protocol["predecessors"] == [FIRST]
+    assert protocol["predecessor_ids"] == [FIRST]
     provisions = client.get(f"/api/v1/protocols/{SECOND}/provisions").json()["data"]
     assert [p["anchor"] for p in provisions] == ["sec-1", "sec-2", "sec-3"]
     provision = client.get(f"/api/v1/provisions/{SECOND}/sec-2").json()["data"]
-    assert provision["topics"] == ["jail-access", "information-sharing", "local-resources"]
+    assert provision["topic_ids"] == ["jail-access", "information-sharing", "local-resources"]
+    assert provision["citation"] == "Sec. 2(a)-(b)" and "cite" not in provision
     assert client.get("/api/v1/jurisdictions/us-xx").json()["data"]["level"] == "state"
-    assert len(client.get("/api/v1/codebook").json()["data"]) == 16
+    assert client.get("/api/v1/codebook").json()["pagination"]["total"] == 16
     assert client.get("/api/v1/context").json()["data"][0]["id"] == "detainer-regulation"
     assert client.get("/api/v1/topics").json()["data"][0]["id"] == "findings-purpose"
+    assert client.get("/api/v1/topics/juveniles").json()["data"]["name"] == "Juveniles"
+    key = client.get("/api/v1/codebook/max_hold_hours").json()["data"]
+    assert key["type"] == "integer" and key["topic_id"] == "hold-duration"
+    record = client.get("/api/v1/context/detainer-regulation").json()["data"]
+    assert record["date"]["precision"] in ("year", "month", "day")
+
+
+def test_a_background_record_has_one_id_in_lists_and_search(client: TestClient) -> None:
+    listed = {c["id"] for c in client.get("/api/v1/context").json()["data"]}
+    hits = client.get("/api/v1/search", params={"q": "fictional", "limit": 100}).json()["data"]
+    found = {h["id"] for h in hits if h["kind"] == "context"}
+    for hit in hits:
+        if hit["kind"] == "context":
+            assert hit["protocol_id"] is hit["jurisdiction_id"] is hit["status"] is None
+    assert found and found <= listed
+    for record in found:
+        assert client.get(f"/api/v1/context/{record}").status_code == 200
 
 
 def test_search_compare_and_diff(client: TestClient) -> None:
-    found = client.get("/api/v1/search", params={"q": "criminal warrant"}).json()["data"]
-    assert [h["id"] for h in found["hits"]] == [f"{SECOND}/sec-2"]
+    found = client.get("/api/v1/search", params={"q": "criminal warrant"}).json()
+    assert [h["id"] for h in found["data"]] == [f"{SECOND}/sec-2"]
+    assert found["pagination"]["total"] == 1 and found["query"] == "criminal warrant"
+    assert set(found["facets"]) == {"jurisdiction_id", "topic_id", "status", "level", "year"}
     compared = client.get("/api/v1/compare", params={"protocols": f"{FIRST},{SECOND}"}).json()[
         "data"
     ]
@@ -70,10 +128,13 @@ def test_search_compare_and_diff(client: TestClient) -> None:
         next(r for r in compared["rows"] if r["key"] == "detainer_response")["strongest"]
         == "declines_all"
     )
-    csv = client.get("/api/v1/compare", params={"protocols": f"{FIRST},{SECOND}", "format": "csv"})
+    csv = client.get("/api/v1/compare.csv", params={"protocols": f"{FIRST},{SECOND}"})
     assert csv.headers["content-type"].startswith("text/csv") and csv.text.startswith("\ufeffkey,")
-    md = client.get("/api/v1/compare", params={"protocols": f"{FIRST},{SECOND}", "format": "md"})
+    assert csv.headers["content-disposition"] == 'attachment; filename="comparison.csv"'
+    md = client.get("/api/v1/compare.md", params={"protocols": f"{FIRST},{SECOND}"})
     assert md.headers["content-type"].startswith("text/markdown") and "(most protective)" in md.text
+    json_only = client.get("/api/v1/compare", params={"protocols": FIRST, "format": "csv"})
+    assert json_only.status_code == 422  # documents come from their own operations
     changes = client.get("/api/v1/diff", params={"from": FIRST, "to": SECOND}).json()["data"]
     assert changes["counts"] == {"added": 2, "removed": 0, "changed": 1, "unchanged": 0}
 
@@ -86,13 +147,21 @@ def test_search_compare_and_diff(client: TestClient) -> None:
         ("/api/v1/jurisdictions/us-zz", {}, 404, "no jurisdiction with id 'us-zz'"),
         ("/api/v1/search", {"q": '"unclosed'}, 400, "quotation mark"),
         ("/api/v1/search", {"q": "a\x00b"}, 400, "control characters"),
-        ("/api/v1/search", {"page": "0"}, 422, "page"),
-        ("/api/v1/compare", {"protocols": ",".join(f"p{i}" for i in range(7))}, 400, "at most 6"),
-        ("/api/v1/compare", {"protocols": FIRST, "keys": "colour"}, 400, "unknown codebook key"),
+        ("/api/v1/search", {"offset": "-1"}, 422, "offset"),
+        ("/api/v1/compare", {"protocols": ",".join(f"p{i}" for i in range(7))}, 422, "at most 6"),
+        ("/api/v1/compare", {"protocols": FIRST, "keys": "colour"}, 422, "unknown codebook key"),
         ("/api/v1/compare", {}, 422, "protocols"),
-        ("/api/v1/protocols", {"colour": "blue"}, 400, "unknown codebook key 'colour'"),
+        ("/api/v1/protocols", {"colour": "blue"}, 422, "unknown parameter 'colour'"),
         ("/api/v1/protocols", {"limit": "100000"}, 422, "limit"),
+        ("/api/v1/protocols", {"detainer_response": "bogus"}, 422, "detainer_response cannot be"),
+        ("/api/v1/protocols", {"status": "nonsense"}, 422, "status"),
+        ("/api/v1/protocols", {"jurisdiction_id": "us-zz"}, 422, "no jurisdiction with id"),
+        ("/api/v1/protocols", {"jurisdiction": "us-xx"}, 422, "unknown parameter 'jurisdiction'"),
+        ("/api/v1/protocols", {"max_hold_hours": "abc"}, 422, "max_hold_hours is a whole number"),
+        ("/api/v1/topics", {"colour": "blue"}, 422, "unknown parameter 'colour'"),
+        ("/api/v1/search", {"page": "2"}, 422, "unknown parameter 'page'"),
         ("/api/v1/diff", {"from": FIRST}, 422, "to"),
+        ("/api/v1/diff", {"from": FIRST, "to": " "}, 422, "name both versions"),
         ("/api/v1/protocols/<script>", {}, 404, "no protocol with id '<script>'"),
     ],
 )
@@ -105,6 +174,39 @@ def test_bad_input_is_a_4xx_problem(
     body = response.json()
     assert detail in body["detail"]
     assert body["status"] == status and "Traceback" not in response.text
+    assert body["type"].startswith("urn:protocol-kb:problem:")
+
+
+@pytest.mark.parametrize(
+    ("params", "kind", "parameter"),
+    [
+        ({"detainer_response": "bogus"}, "invalid-parameter", "detainer_response"),
+        ({"status": "nonsense"}, "invalid-parameter", "status"),
+        ({"jurisdiction_id": "us-zz"}, "invalid-parameter", "jurisdiction_id"),
+        ({"max_hold_hours": "abc"}, "invalid-parameter", "max_hold_hours"),
+        ({"year": "abc"}, "invalid-parameter", "year"),
+        ({"detainer_respons": "declines_all"}, "unknown-parameter", "detainer_respons"),
+    ],
+)
+def test_a_bad_filter_is_named_with_its_problem_type(
+    client: TestClient, params: dict[str, str], kind: str, parameter: str
+) -> None:
+    body = client.get("/api/v1/protocols", params=params).json()
+    assert body["type"] == f"urn:protocol-kb:problem:{kind}"
+    assert [e["parameter"] for e in body["errors"]] == [parameter]
+
+
+def test_the_same_rule_has_the_same_status_everywhere(client: TestClient) -> None:
+    seven = [f"p{i}" for i in range(7)]
+    compared = client.get("/api/v1/compare", params={"protocols": ",".join(seven)})
+    drafted = client.post(
+        "/api/v1/drafts", json={"adopter": {"name": "X", "level": "city"}, "protocols": seven}
+    )
+    for response in (compared, drafted):
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:protocol-kb:problem:too-many-protocols"
+    assert compared.json()["errors"][0]["parameter"] == "protocols"
+    assert drafted.json()["errors"][0]["pointer"] == "/protocols"
 
 
 def test_strong_etags_from_the_build_and_304s(
@@ -155,43 +257,7 @@ def test_a_search_notices_a_newer_build_and_the_index_catches_up(
         assert time.monotonic() < deadline, "the index was never rebuilt"
         time.sleep(0.1)
     version = client.get("/api/v1/topics").json()["dataset"]["version"]
-    assert (
-        client.get("/api/v1/search", params={"q": "warrant"}).json()["data"]["version"] == version
-    )
-
-
-def test_every_operation_has_an_example_in_openapi() -> None:
-    schema = create_app().openapi()
-    assert schema["info"]["description"]
-    for path, methods in schema["paths"].items():
-        if not path.startswith("/api/v1/"):
-            continue
-        for method, operation in methods.items():
-            params = [p for p in operation.get("parameters", []) if p["in"] != "header"]
-            examples_in_params = [
-                p
-                for p in params
-                if p.get("example") or p.get("examples") or p["schema"].get("examples")
-            ]
-            response = operation["responses"]["200"]["content"].get("application/json", {})
-            has_response_example = "example" in response or "examples" in response
-            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-            if body:  # a request body documents itself with examples
-                assert body.get("examples") or body.get("example"), f"{method.upper()} {path}"
-                continue
-            named = [
-                p
-                for p in params
-                if p["name"]
-                not in ("limit", "offset", "page", "per_page", "sort", "format", "differences_only")
-            ]
-            assert has_response_example or (named and len(examples_in_params) >= 1), (
-                f"{method.upper()} {path}"
-            )
-            for p in named:
-                assert p.get("example") or p.get("examples") or p["schema"].get("examples"), (
-                    f"{path}: {p['name']}"
-                )
+    assert client.get("/api/v1/search", params={"q": "warrant"}).json()["index_version"] == version
 
 
 HOSTILE = [
@@ -213,7 +279,7 @@ def test_hostile_input_never_gets_a_500(client: TestClient, value: str) -> None:
         ("/api/v1/compare", {"protocols": value}),
         ("/api/v1/compare", {"protocols": FIRST, "keys": value}),
         ("/api/v1/diff", {"from": value, "to": SECOND}),
-        ("/api/v1/protocols", {"jurisdiction": value, "status": value}),
+        ("/api/v1/protocols", {"jurisdiction_id": value, "status": value}),
         ("/api/v1/protocols", {"detainer_response": value}),
         (f"/api/v1/protocols/{quote(value, safe='')}", {}),
         (f"/api/v1/provisions/{quote(value, safe='')}", {}),

@@ -71,6 +71,12 @@ def expected_from_files(dataset: Dataset) -> dict[str, Any]:
     }
 
 
+def _written(when: dict[str, str]) -> str:
+    """A dumped date back as the content wrote it: `2013`, `2013-10` or `2013-10-05`."""
+    parts = {"year": 1, "month": 2, "day": 3}[when["precision"]]
+    return "-".join(when["date"].split("-")[:parts])
+
+
 def as_compared(export: dict[str, Any]) -> dict[str, Any]:
     def text(value: Any) -> str | None:
         return value_text(value)
@@ -83,16 +89,25 @@ def as_compared(export: dict[str, Any]) -> dict[str, Any]:
             p["id"]: {
                 "status": p["status"],
                 "year": p["year"],
-                "dates": p["dates"],
-                "predecessors": p["predecessors"],
-                "successors": p["successors"],
+                "dates": {
+                    event: _written(when) for event, when in p["dates"].items() if when is not None
+                },
+                "predecessors": p["predecessor_ids"],
+                "successors": p["successor_ids"],
                 "sources": [(s["key"], s["url"], s["kind"], s["accessed"]) for s in p["sources"]],
                 "provisions": [
-                    (v["id"], v["cite"], v["topics"], v["summary"], v["sources"], v["context"])
+                    (
+                        v["id"],
+                        v["citation"],
+                        v["topic_ids"],
+                        v["summary"],
+                        v["source_keys"],
+                        v["context_ids"],
+                    )
                     for v in p["provisions"]
                 ],
                 "coding": {
-                    a["key"]: (text(a["value"]), a["note"], sorted(a["provisions"]))
+                    a["key"]: (text(a["value"]), a["note"], sorted(a["provision_ids"]))
                     for a in p["coding"]
                 },
             }
@@ -115,12 +130,14 @@ def test_files_to_database_to_export_round_trip(content: Path, database_url: str
         p for p in export["protocols"] if p["id"] == "us-xx-example-county/ordinance-2012-9"
     )
     assert second["jurisdiction_name"] == "Example County, Examplia"
-    assert second["predecessors"] == ["us-xx-example-county/ordinance-2010-3"]
+    assert second["predecessor_ids"] == ["us-xx-example-county/ordinance-2010-3"]
     hours = next(a for a in second["coding"] if a["key"] == "max_hold_hours")
     assert hours["value"] == 0 and hours["label"] == "0 hours"
     notice = next(a for a in second["coding"] if a["key"] == "detainee_notice")
     assert notice["value"] is True
-    assert second["provisions"][0]["key_terms"] == [{"text": "shall not detain", "cite": "Sec. 1"}]
+    assert second["provisions"][0]["key_terms"] == [
+        {"text": "shall not detain", "citation": "Sec. 1"}
+    ]
     assert export["context"][0]["sources"][0]["url"] == "https://example.org/fixture"
 
 
