@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.templating import render
 from kb.db import unavailable
-from kb.errors import KBError, ValidationFailed
+from kb.errors import KBError, ValidationFailed, summarised
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("protocol-kb.errors")
@@ -253,8 +253,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
-        errors = [_located(err) for err in exc.errors()]
-        detail = "; ".join(f"{where}: {what}" for where, what in errors) or "invalid request"
+        located = [_located(err) for err in exc.errors()]
+        _, errors = summarised(located)
+        detail = summarised([(where, f"{where}: {what}") for where, what in located])[0]
+        detail = detail or "invalid request"
         too_many = any(
             err.get("type") == "too_long" and tuple(err.get("loc", ())) == ("body", "protocols")
             for err in exc.errors()

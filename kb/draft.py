@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from kb import models, store
 from kb.codebook import TEXT, Codebook, value_text
-from kb.errors import InvalidOptions, KBError, NotFound
+from kb.errors import InvalidOptions, KBError, NotFound, summarised
 
 STRONGEST, OMIT = "strongest", "omit"
 MAX_NAME = 200
@@ -127,10 +127,6 @@ def draft_policy(db: Session, options: DraftOptions) -> Draft:
     return _assemble(db, book, options.adopter, chosen, resolved)
 
 
-SHOWN_ERRORS = 5
-"""Errors named in one answer; the rest are counted (a hostile request may hold thousands)."""
-
-
 def _named(text: str, limit: int = 60) -> str:
     """A name from the request, quoted and cut short: a message never echoes a huge input."""
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
@@ -138,11 +134,7 @@ def _named(text: str, limit: int = 60) -> str:
 
 def _fail(errors: list[tuple[str, str]]) -> None:
     if errors:
-        shown = errors[:SHOWN_ERRORS]
-        more = len(errors) - len(shown)
-        detail = "; ".join(what for _, what in shown)
-        if more > 0:
-            detail += f"; and {more} more ({len(errors)} in all)"
+        detail, shown = summarised(errors)
         raise InvalidOptions(detail, errors=shown)
 
 

@@ -26,6 +26,20 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+SHOWN_ERRORS = 5
+"""Errors named in one answer; the rest are counted (a hostile request may hold thousands)."""
+
+
+def summarised(errors: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
+    """(a one-line detail, the errors shown) for (option at fault, what is wrong) pairs: the
+    first SHOWN_ERRORS of them, and how many more there were."""
+    shown = errors[:SHOWN_ERRORS]
+    detail = "; ".join(what for _, what in shown)
+    if len(errors) > len(shown):
+        detail += f"; and {len(errors) - len(shown)} more ({len(errors)} in all)"
+    return detail, shown
+
+
 class KBError(Exception):
     """Base of every error protocol-kb reports to a person instead of a traceback.
 

@@ -121,12 +121,24 @@ def test_every_operation_has_an_example_valid_against_its_own_schema(
                 assert valid(document, body["schema"], example["value"]) == [], path
 
 
-def test_the_examples_are_real_answers_of_protocols(client: TestClient) -> None:
-    """api/openapi-examples.json is what the API answers over protocols/ (make openapi-examples)."""
+def shape(value: Any) -> Any:
+    """The structure of an answer: its keys, not its values, so that editing protocols/ does not
+    stale an example while a change to the API's answers does (each example is also validated
+    against its schema, above)."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return "value"
+
+
+def test_the_examples_are_shaped_like_real_answers(client: TestClient) -> None:
+    """api/openapi-examples.json holds answers of the API over protocols/ (make openapi-examples):
+    each example has the shape of what the same request answers now."""
     for operation, (method, url, body) in examples.REQUESTS.items():
         response = client.request(method, url, json=body)
         assert response.status_code == 200, operation
-        assert examples.trimmed(response.json()) == examples.examples()[operation], (
+        assert shape(examples.trimmed(response.json())) == shape(examples.examples()[operation]), (
             f"{operation}: run `make openapi-examples`"
         )
 
