@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import html
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import highlight
+from whoosh.analysis import Token
 from whoosh.index import EmptyIndexError, open_dir
 from whoosh.spelling import ListCorrector
 
@@ -31,6 +34,36 @@ SORTS = ("relevance", "date")
 MAX_PER_PAGE = 100
 SNIPPET_CHARS = 240
 _HIGHLIGHT_ANALYZER = legal_analyzer(stem=True)
+HIGHLIGHT_MEMO = 1024
+"""Summaries whose analysed tokens are kept for highlighting (per process, least recently used
+dropped first): about 8 KB each at most, so about 8 MB."""
+
+
+@lru_cache(maxsize=HIGHLIGHT_MEMO)
+def _analysed(summary: str) -> tuple[tuple[str, int, int, int, float, bool], ...]:
+    """The tokens whoosh's highlighter would analyse `summary` into, as plain tuples. Keyed by
+    stored text, never by a query, so the memo holds at most the index's summaries."""
+    return tuple(
+        (t.text, t.startchar, t.endchar, t.pos, t.boost, t.stopped)
+        for t in _HIGHLIGHT_ANALYZER(
+            summary, positions=True, chars=True, mode="query", removestops=False
+        )
+    )
+
+
+def _replay_analysis(summary: str, **_options: Any) -> Iterator[Token]:
+    """An analyzer for whoosh's highlight(): the remembered tokens, in one reused Token as
+    whoosh's own analyzers yield them (the fragmenter copies the ones it keeps)."""
+    token = Token(positions=True, chars=True, removestops=False, mode="query")
+    for (
+        token.text,
+        token.startchar,
+        token.endchar,
+        token.pos,
+        token.boost,
+        token.stopped,
+    ) in _analysed(summary):
+        yield token
 
 
 @dataclass
@@ -213,7 +246,7 @@ class SearchIndex:
             snippet = highlight.highlight(
                 summary,
                 terms,
-                _HIGHLIGHT_ANALYZER,
+                _replay_analysis,
                 highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
                 _MarkFormatter(),
                 top=2,
