@@ -230,6 +230,7 @@ def run_wrk(
         p50_ms=report["p50_us"] / 1000,
         p99_ms=report["p99_us"] / 1000,
         failed=report["errors"] + report["non_2xx"],
+        requests=report["requests"],
     )
 
 

@@ -162,6 +162,10 @@ class _ProtocolCells:
                     if s.key in wanted
                 ],
             )
+        # Marked copies, made once too: a cell object stands for one rendering of it.
+        self.strongest = {
+            k: c.model_copy(update={"strongest": True}) for k, c in self.cells.items()
+        }
         self.topics: dict[str, list[ProvisionRef]] = {}
         for v in protocol.provisions:
             for topic in dict.fromkeys(v.topics):
@@ -185,10 +189,9 @@ def _row(book: Codebook, key: str, columns: list[_ProtocolCells]) -> Row:
     strongest = None
     if spec.type != TEXT and ranked:
         best = min(ranked.values())
-        # The remembered cells are shared: mark copies.
         cells = [
-            c.model_copy(update={"strongest": True}) if ranked.get(i) == best else c
-            for i, c in enumerate(cells)
+            column.strongest[key] if ranked.get(i) == best else column.cells[key]
+            for i, column in enumerate(columns)
         ]
         strongest = next(cells[i].value for i, rank in ranked.items() if rank == best)
     differs = len({value_text(c.value) for c in cells}) > 1
