@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench bench-api build validate clean
+.PHONY: serve test lint bench bench-api bench-miss bench-memory build validate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ $(BENCH_VENV)/.installed: $(STAMP)
 
 bench-api: $(STAMP) $(BENCH_VENV)/.installed  ## the JSON API under load, beside a bare ASGI ceiling and Datasette (needs wrk)
 	$(BIN)/python bench/api.py $(BENCH_ARGS)
+
+bench-miss: $(STAMP) $(BENCH_VENV)/.installed  ## every URL new (the miss path), pages and API, beside Datasette (needs wrk)
+	$(BIN)/python bench/miss.py $(BENCH_ARGS)
+
+bench-memory: $(STAMP)  ## the server's RSS over 100,000 unique requests, sampled in pieces (needs wrk)
+	$(BIN)/python bench/memory.py $(BENCH_ARGS)
 
 screenshots: $(STAMP)  ## docs/img/*.png of the overview, compare and diff pages (needs /usr/bin/chromium)
 	$(BIN)/python -m tests.web.screenshots

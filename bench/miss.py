@@ -300,6 +300,7 @@ def main() -> None:
         if args.postgres:
             pg_url = servers.enter_context(postgres_schema(args.postgres))
             build(ROOT / "protocols", pg_url)
+            build_index(make_engine(pg_url), Path(tmp) / "index-pg")
             pg_env = {"KB_DATABASE_URL": pg_url, "KB_INDEX_DIR": str(Path(tmp) / "index-pg")}
             pg_app = [*uvicorn, "--workers", str(args.pg_workers), *quiet]
             pg_app += ["--factory", "api.app:create_app"]
