@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -12,6 +15,7 @@ from api.index_refresh import IndexRefresher
 from api.routes import drafting, health, pages, v1
 from api.security import SecurityHeaders, docs_csp
 from api.templating import STATIC
+from api.worker import tune_garbage_collector
 from kb import __version__
 from kb.db import make_engine
 from kb.settings import Settings
@@ -20,9 +24,17 @@ from search_index.search import SearchIndex
 SWAGGER_CDN = "https://cdn.jsdelivr.net"
 
 
+@asynccontextmanager
+async def _serving(app: FastAPI) -> AsyncIterator[None]:
+    """Once per server process, before the first request."""
+    tune_garbage_collector()
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=_serving,
         title="protocol-kb",
         version=__version__,
         description="Compare jurisdictions' protocols limiting local entanglement with federal immigration enforcement.",
