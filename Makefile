@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 LOCK := requirements.lock
 
-.PHONY: serve test lint lock bench bench-api build validate clean openapi-examples
+.PHONY: serve test lint lock bench bench-api bench-miss bench-memory build validate clean openapi-examples
 
 # Everything installs from the lock, every file checked against its hash (pip, setuptools and the
 # other tools included), then the project itself from this checkout with that setuptools and no
@@ -61,6 +61,12 @@ $(BENCH_VENV)/.installed: $(STAMP)
 
 bench-api: $(STAMP) $(BENCH_VENV)/.installed  ## the JSON API under load, beside a bare ASGI ceiling and Datasette (needs wrk)
 	$(BIN)/python bench/api.py $(BENCH_ARGS)
+
+bench-miss: $(STAMP) $(BENCH_VENV)/.installed  ## every URL new (the miss path), pages and API, beside Datasette (needs wrk)
+	$(BIN)/python bench/miss.py $(BENCH_ARGS)
+
+bench-memory: $(STAMP)  ## the server's RSS over 100,000 unique requests, sampled in pieces (needs wrk)
+	$(BIN)/python bench/memory.py $(BENCH_ARGS)
 
 screenshots: $(STAMP)  ## docs/img/*.png of the overview, compare and diff pages (needs /usr/bin/chromium)
 	$(BIN)/python -m tests.web.screenshots

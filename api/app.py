@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from api.request_body import BodyLimit
 from api.routes import drafting, health, pages, v1
 from api.security import SecurityHeaders, docs_csp
 from api.templating import STATIC
+from api.worker import tune_garbage_collector
 from kb.db import make_engine
 from kb.settings import Settings
 from search_index.search import SearchIndex
@@ -26,9 +29,17 @@ SWAGGER_ASSETS = Path(str(files("fastapi_offline") / "static"))
 served from our own origin, so the API docs work offline and load no third-party script."""
 
 
+@asynccontextmanager
+async def _serving(app: FastAPI) -> AsyncIterator[None]:
+    """Once per server process, before the first request."""
+    tune_garbage_collector()
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=_serving,
         title="protocol-kb",
         version=openapi.API_VERSION,
         description=openapi.DESCRIPTION,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from kb import store
 from kb.settings import Settings
@@ -22,13 +23,22 @@ def get_settings(request: Request) -> Settings:
 log = logging.getLogger("protocol-kb.db")
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    db = store.session(request.app.state.engine)
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A session for the request. Declared async so that opening and closing it cost no trip
+    through the thread pool (creating a session does no I/O, and giving a SQLite connection back
+    to the pool takes microseconds); on PostgreSQL closing is a round trip to the server, so it
+    still runs in a thread."""
+    engine = request.app.state.engine
+    db = store.session(engine)
     try:
         yield db
     finally:
         try:
-            db.close()  # a ROLLBACK: it fails when the server went away mid-request
+            # A ROLLBACK: it fails when the server went away mid-request.
+            if engine.dialect.name == "sqlite":
+                db.close()
+            else:
+                await run_in_threadpool(db.close)
         except SQLAlchemyError as exc:
             # The request was answered (a 503 if it needed the database); the pool drops the
             # broken connection. One line, no traceback.

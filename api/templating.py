@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from kb import __version__
 
@@ -87,9 +90,49 @@ def combine(params: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def query(params: dict[str, Any]) -> str:
-    """A query string from the non-empty parameters, in the order given."""
-    kept = {k: v for k, v in params.items() if v not in (None, "", False, [])}
-    return urlencode(kept, doseq=True)
+    """A query string from the non-empty parameters, in the order given (as
+    `urlencode(…, doseq=True)` writes it)."""
+    parts = []
+    for name, value in params.items():
+        if value in (None, "", False, []):
+            continue
+        for one in value if isinstance(value, list | tuple) else (value,):
+            parts.append(f"{_quoted(str(name))}={_quoted(str(one))}")
+    return "&".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def _quoted(text: str) -> str:
+    # A page writes the same few values (its query, its protocols) into dozens of links.
+    return quote_plus(text)
+
+
+FRAGMENT_MEMO = 8192
+"""Rendered fragments kept per process (least recently used dropped first): a compare cell is
+under 2 KB, so at most about 16 MB."""
+
+_fragments: OrderedDict[tuple[int, str, str | None], tuple[object, Markup]] = OrderedDict()
+_fragments_lock = threading.Lock()
+
+
+def fragment(template: str, subject: object, target: str | None = None) -> Markup:
+    """`template` rendered with `subject` (as `cell`) and `target`, kept while `subject` lives.
+
+    For the objects kb keeps per build and shares between requests (kb.compare's cells): the
+    same object always renders the same way, so it is rendered once. The entry holds the object,
+    so its id cannot be reused by another while the entry exists."""
+    key = (id(subject), template, target)
+    with _fragments_lock:
+        kept = _fragments.get(key)
+        if kept is not None:
+            _fragments.move_to_end(key)
+            return kept[1]
+    html = Markup(env.get_template(template).render(cell=subject, target=target).strip())
+    with _fragments_lock:
+        _fragments[key] = (subject, html)
+        while len(_fragments) > FRAGMENT_MEMO:
+            _fragments.popitem(last=False)
+    return html
 
 
 env = Environment(
@@ -97,6 +140,9 @@ env = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates ship with the code: checking their files' times on every render (four stats for
+    # a page with its base and includes) buys nothing in a running server.
+    auto_reload=False,
 )
 env.filters.update(
     first_sentence=first_sentence,
@@ -108,7 +154,9 @@ env.filters.update(
     safe_url=safe_url,
     combine=combine,
 )
-env.globals.update(query=query, version=__version__, embed_parent_script=embed_parent_script)
+env.globals.update(
+    fragment=fragment, query=query, version=__version__, embed_parent_script=embed_parent_script
+)
 
 
 def render(

@@ -110,6 +110,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     failed: int
+    requests: int = 0
 
 
 def free_port() -> int:
@@ -125,6 +126,15 @@ def server(
 ) -> Iterator[str]:
     """Start `command` (its "{port}" replaced by a free loopback port) in its own process group,
     wait until `ready_path` answers 200, yield the base URL; always stop it."""
+    with started(command, env, ready_path, cwd) as (base, _process):
+        yield base
+
+
+@contextmanager
+def started(
+    command: list[str], env: dict[str, str], ready_path: str, cwd: Path = ROOT
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `server`, yielding the process too."""
     port = free_port()
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
@@ -144,7 +154,7 @@ def server(
                     output = log.read().decode(errors="replace")[-5000:]
                     raise SystemExit(f"{command[:4]} did not start:\n{output}")
                 time.sleep(0.2)
-            yield base
+            yield base, process
         finally:
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -106,23 +107,23 @@ def compare_protocols(
     all_topics = {t.id: t for t in store.list_topics(db)}
     _check_known("codebook key", "keys", keys, book.keys)
     _check_known("topic", "topics", topics, all_topics)
-    protocols = store.get_protocols(db, ids)
+    columns = _protocol_cells(db, book, store.get_protocols(db, ids))
 
     rows = [
-        _row(book, key, protocols)
+        _row(book, key, columns)
         for key in book.keys
         if (keys is None or key in keys) and (topics is None or book[key].topic in topics)
     ]
     topic_rows = [
-        _topic_row(topic.id, topic.name, protocols)
+        _topic_row(topic.id, topic.name, columns)
         for topic in all_topics.values()
         if topics is None or topic.id in topics
     ]
     if differences_only:
         rows = [r for r in rows if r.differs]
         topic_rows = [t for t in topic_rows if t.differs]
-    return Comparison(
-        protocols=[ComparedProtocol.of(p) for p in protocols],
+    return Comparison.model_construct(
+        protocols=[c.summary for c in columns],
         rows=rows,
         topics=[t for t in topic_rows if any(t.provisions.values())],
         differences_only=differences_only,
@@ -137,50 +138,70 @@ def _check_known(
             raise InvalidParameter(f"unknown {what} {name!r}", field=option)
 
 
-def _refs(protocol: models.ProtocolPublic, provision_ids: list[str]) -> list[ProvisionRef]:
-    by_id = {v.id: v for v in protocol.provisions}
-    return [
-        ProvisionRef(id=v.id, cite=v.cite, heading=v.heading, summary=v.summary)
-        for v in (by_id[i] for i in provision_ids if i in by_id)
-    ]
+class _ProtocolCells:
+    """What one protocol contributes to any comparison, worked out once per build: its cell for
+    every codebook key (not yet marked strongest) and its provisions on every topic."""
 
-
-def _sources(protocol: models.ProtocolPublic, provision_ids: list[str]) -> list[SourceRef]:
-    wanted = {s for v in protocol.provisions if v.id in provision_ids for s in v.sources}
-    return [
-        SourceRef(key=s.key, title=s.title, url=s.url, kind=s.kind)
-        for s in protocol.sources
-        if s.key in wanted
-    ]
-
-
-def _row(book: Codebook, key: str, protocols: list[models.ProtocolPublic]) -> Row:
-    spec = book[key]
-    cells = []
-    for protocol in protocols:
-        answer = next((a for a in protocol.coding if a.key == key), None)
-        supporting = answer.provisions if answer else []
-        cells.append(
-            Cell(
+    def __init__(self, book: Codebook, protocol: models.ProtocolPublic) -> None:
+        refs = {
+            v.id: ProvisionRef(id=v.id, cite=v.cite, heading=v.heading, summary=v.summary)
+            for v in protocol.provisions
+        }
+        sources_of = {v.id: v.sources for v in protocol.provisions}
+        answers = {a.key: a for a in protocol.coding}
+        self.summary = ComparedProtocol.of(protocol)
+        self.cells: dict[str, Cell] = {}
+        for key, spec in book.keys.items():
+            answer = answers.get(key)
+            supporting = [i for i in (answer.provisions if answer else []) if i in refs]
+            wanted = {s for i in supporting for s in sources_of[i]}
+            self.cells[key] = Cell(
                 protocol_id=protocol.id,
                 value=answer.value if answer else None,
                 label=answer.label if answer else spec.label(None),
                 note=answer.note if answer else None,
                 confidence=answer.confidence if answer else None,
-                provisions=_refs(protocol, supporting),
-                sources=_sources(protocol, supporting),
+                provisions=[refs[i] for i in supporting],
+                sources=[
+                    SourceRef(key=s.key, title=s.title, url=s.url, kind=s.kind)
+                    for s in protocol.sources
+                    if s.key in wanted
+                ],
             )
-        )
+        # Marked copies, made once too: a cell object stands for one rendering of it.
+        self.strongest = {
+            k: c.model_copy(update={"strongest": True}) for k, c in self.cells.items()
+        }
+        self.topics: dict[str, list[ProvisionRef]] = {}
+        for v in protocol.provisions:
+            for topic in dict.fromkeys(v.topics):
+                self.topics.setdefault(topic, []).append(refs[v.id])
+
+
+def _protocol_cells(
+    db: Session, book: Codebook, protocols: list[models.ProtocolPublic]
+) -> list[_ProtocolCells]:
+    return [
+        store.remembered(db, ("compare cells", p.id), partial(_ProtocolCells, book, p))
+        for p in protocols
+    ]
+
+
+def _row(book: Codebook, key: str, columns: list[_ProtocolCells]) -> Row:
+    spec = book[key]
+    cells = [column.cells[key] for column in columns]
     ranks = {i: spec.rank(c.value) for i, c in enumerate(cells)}
     ranked = {i: r for i, r in ranks.items() if r is not None}
     strongest = None
     if spec.type != TEXT and ranked:
         best = min(ranked.values())
-        for i, rank in ranked.items():
-            cells[i].strongest = rank == best
+        cells = [
+            column.strongest[key] if ranked.get(i) == best else column.cells[key]
+            for i, column in enumerate(columns)
+        ]
         strongest = next(cells[i].value for i, rank in ranked.items() if rank == best)
     differs = len({value_text(c.value) for c in cells}) > 1
-    return Row(
+    return Row.model_construct(
         key=key,
         question=spec.question,
         topic=spec.topic,
@@ -190,10 +211,10 @@ def _row(book: Codebook, key: str, protocols: list[models.ProtocolPublic]) -> Ro
     )
 
 
-def _topic_row(topic: str, name: str, protocols: list[models.ProtocolPublic]) -> TopicRow:
-    provisions = {
-        p.id: _refs(p, [v.id for v in p.provisions if topic in v.topics]) for p in protocols
-    }
+def _topic_row(topic: str, name: str, columns: list[_ProtocolCells]) -> TopicRow:
+    provisions = {c.summary.id: list(c.topics.get(topic, [])) for c in columns}
     # Provisions are each jurisdiction's own words, so a topic row differs whenever more than
     # one protocol is compared; it is dropped only when no protocol has a provision on it.
-    return TopicRow(topic=topic, name=name, provisions=provisions, differs=len(protocols) > 1)
+    return TopicRow.model_construct(
+        topic=topic, name=name, provisions=provisions, differs=len(columns) > 1
+    )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 
 from kb.errors import DatabaseUnavailable, KBError, NoBuild
 
@@ -64,18 +66,25 @@ def sqlite_path(url: str | URL) -> Path:
 def make_engine(url: str | URL) -> Engine:
     """An engine for serving reads.
 
-    SQLite connections are opened per use (NullPool): a build replaces the file with os.replace,
-    and a pooled connection would keep reading the old, unlinked file forever.
+    SQLite connections are pooled (opening one and reading the schema costs more than most
+    requests), but each remembers the file it opened: a build replaces the file with os.replace,
+    and a connection to the old, unlinked file is dropped at its next checkout instead of being
+    read forever (one stat per checkout).
     """
     parsed = url if isinstance(url, URL) else parse_url(url)
     if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(parsed).resolve()
         # Read-only: serving never writes, and never creates an empty file where none was built.
-        uri = f"file:{quote(str(sqlite_path(parsed).resolve()))}?mode=ro"
-        return create_engine(
+        uri = f"file:{quote(str(path))}?mode=ro"
+        engine = create_engine(
             parsed,  # names the file in messages; `creator` opens it
-            poolclass=NullPool,
-            creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+            poolclass=QueuePool,
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=-1,  # never make a request wait for a connection; extras are closed
+            creator=lambda: _open_sqlite(uri, path),
         )
+        _drop_connections_to_replaced_file(engine, path)
+        return engine
     return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
@@ -84,6 +93,39 @@ UNREACHABLE = "the database cannot be reached"
 DAMAGED = "the database file is damaged or is not a protocol-kb database"
 UNREADABLE = "the database cannot be read"
 OTHER_VERSION = "the database holds a build this version of protocol-kb cannot read: run `kb build`"
+
+SQLITE_POOL_SIZE = 8
+"""SQLite connections kept open per engine (more are opened under load, and closed after use)."""
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+class _FileConnection(sqlite3.Connection):
+    """A connection that knows which file it opened."""
+
+    opened: tuple[int, int] | None = None
+
+
+def _open_sqlite(uri: str, path: Path) -> sqlite3.Connection:
+    # The identity is taken before the file is opened, so a swap in between costs one needless
+    # reconnect, never a connection kept on the old file.
+    identity = _file_identity(path)
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False, factory=_FileConnection)
+    conn.opened = identity
+    return conn
+
+
+def _drop_connections_to_replaced_file(engine: Engine, path: Path) -> None:
+    @event.listens_for(engine, "checkout")
+    def check(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if getattr(dbapi_connection, "opened", None) != _file_identity(path):
+            raise DisconnectionError("the database file was replaced")
 
 
 def check_connection(engine: Engine) -> None:

@@ -21,6 +21,11 @@ MEMO_BUILDS = 2
 
 _memo: OrderedDict[tuple[str, str], dict[Hashable, Any]] = OrderedDict()
 _memo_lock = threading.Lock()
+_BUILD_READ = "kb.store.build_info"
+_MEMO_READ = "kb.store.memo"
+_BUILD_ROW = select(
+    models.BuildInfo.built_at, models.BuildInfo.version, models.BuildInfo.counts
+).where(models.BuildInfo.id == 1)
 
 
 def session(engine: Engine) -> Session:
@@ -37,7 +42,10 @@ def _build_memo(db: Session) -> dict[Hashable, Any]:
 
     A build changes the version (a digest of the content), so a new build is never answered from
     an old one's memo. What it holds is shared between requests: treat it as read-only."""
-    version = build_info(db).version  # after the first, from the session's identity map
+    version = build_info(db).version  # after the first, from the session
+    known = db.info.get(_MEMO_READ)
+    if known is not None and known[0] == version:
+        return cast(dict[Hashable, Any], known[1])
     where = (db.get_bind().engine.url.render_as_string(hide_password=True), version)
     with _memo_lock:
         memo = _memo.get(where)
@@ -47,7 +55,15 @@ def _build_memo(db: Session) -> dict[Hashable, Any]:
                 _memo.popitem(last=False)
         else:
             _memo.move_to_end(where)
-        return memo
+    db.info[_MEMO_READ] = (version, memo)
+    return memo
+
+
+def remembered(db: Session, key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`, kept for the build `db` reads. Only for values that depend on nothing but the
+    build (their number is bounded by the content, never by requests); the value is shared
+    between requests and threads, so it must never be changed after it is returned."""
+    return _remembered(db, key, compute)
 
 
 def _remembered(db: Session, key: Hashable, compute: Callable[[], T]) -> T:
@@ -58,15 +74,23 @@ def _remembered(db: Session, key: Hashable, compute: Callable[[], T]) -> T:
 
 
 def build_info(db: Session) -> models.BuildInfoPublic:
-    """When and from what the data was built; DatabaseUnavailable when there is no build."""
+    """When and from what the data was built; DatabaseUnavailable when there is no build.
+
+    Read once per transaction: every memoised read asks for it, and a session reads one build
+    (one snapshot on PostgreSQL; on SQLite a rebuild swaps in another file)."""
+    known = db.info.get(_BUILD_READ)
+    if known is not None and known[0] is db.get_transaction():
+        return cast(models.BuildInfoPublic, known[1])
     try:
-        info = db.get(models.BuildInfo, 1)
+        info = db.connection().execute(_BUILD_ROW).first()  # Core: a third of the ORM's cost
     except SQLAlchemyError as exc:  # unreachable, not built, damaged: `unavailable` tells which
         raise unavailable(exc, db.get_bind().engine.url) from exc
     if info is None:
         url = masked(db.get_bind().engine.url)
         raise NoBuild(f"database {url} holds no protocol-kb build: run `kb build`", NO_BUILD)
-    return models.BuildInfoPublic(built_at=info.built_at, version=info.version, counts=info.counts)
+    found = models.BuildInfoPublic(built_at=info.built_at, version=info.version, counts=info.counts)
+    db.info[_BUILD_READ] = (db.get_transaction(), found)
+    return found
 
 
 def codebook(db: Session) -> Codebook:

@@ -67,12 +67,26 @@ def build_index(
 
 def generation_version(generation: Path | None) -> str | None:
     """The content version a generation was built from; None when it is missing or was built
-    in an older index format."""
+    in an older index format.
+
+    A generation folder is written whole before `current` points at it and never changed, so
+    what was read from one is remembered (every search asks)."""
     if generation is None:
         return None
+    known = _versions.get(generation)
+    if known is not None:
+        return known
     try:
         if (generation / FORMAT_FILE).read_text() != INDEX_FORMAT:
             return None
-        return (generation / VERSION_FILE).read_text()
+        version = (generation / VERSION_FILE).read_text()
     except OSError:
         return None
+    if len(_versions) >= _VERSIONS_KEPT:
+        _versions.clear()
+    _versions[generation] = version
+    return version
+
+
+_versions: dict[Path, str] = {}
+_VERSIONS_KEPT = 64

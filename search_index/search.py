@@ -1,8 +1,8 @@
 """Searching the current index generation: ranked hits, facet counts, safe highlights, suggestions.
 
-One SearchIndex per process. Each thread keeps its own whoosh searcher for the generation that
-`current` points at and reopens only when a build switches generations; the arrays of
-search_index.accel are loaded once per generation and shared. Queries are answered from those
+One SearchIndex per process. It opens the generation that `current` points at once, for every
+thread (one whoosh searcher, used under a lock, and the arrays of search_index.accel), and opens
+another only when a build switches generations. Queries are answered from those
 arrays (BM25F weights from whoosh's scorer); whoosh expands fuzzy words, reads stored fields and
 decides phrases longer than accel.PHRASE_SLACK words.
 """
@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import html
 import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import highlight
+from whoosh.analysis import Token
 from whoosh.index import EmptyIndexError, open_dir
 from whoosh.spelling import ListCorrector
 
@@ -31,6 +35,72 @@ SORTS = ("relevance", "date")
 MAX_PER_PAGE = 100
 SNIPPET_CHARS = 240
 _HIGHLIGHT_ANALYZER = legal_analyzer(stem=True)
+STORED_MEMO = 4096
+"""Documents whose stored fields a generation keeps in memory (least recently used dropped
+first): about 2 KB each, so about 8 MB at most."""
+HIGHLIGHT_MEMO = 1024
+"""Summaries whose analysed tokens are kept for highlighting (per process, least recently used
+dropped first): about 8 KB each at most, so about 8 MB."""
+SNIPPET_MEMO = 4096
+"""Highlighted snippets kept, by summary and the query terms found in it (least recently used
+dropped first): under 1 KB each, so about 4 MB at most."""
+
+
+@lru_cache(maxsize=HIGHLIGHT_MEMO)
+def _analysed(summary: str) -> tuple[tuple[str, int, int, int, float, bool], ...]:
+    """The tokens whoosh's highlighter would analyse `summary` into, as plain tuples. Keyed by
+    stored text, never by a query, so the memo holds at most the index's summaries."""
+    return tuple(
+        (t.text, t.startchar, t.endchar, t.pos, t.boost, t.stopped)
+        for t in _HIGHLIGHT_ANALYZER(
+            summary, positions=True, chars=True, mode="query", removestops=False
+        )
+    )
+
+
+@lru_cache(maxsize=HIGHLIGHT_MEMO)
+def _terms_of(summary: str) -> frozenset[str]:
+    return frozenset(token[0] for token in _analysed(summary))
+
+
+@lru_cache(maxsize=SNIPPET_MEMO)
+def _snippet(summary: str, matched: frozenset[str]) -> str:
+    """The summary's best two passages around `matched` (the query's terms that occur in it),
+    escaped, matches in <mark>; its start when nothing matched. A query's other terms cannot
+    change the passages, so the memo is keyed by what matched, not by the query."""
+    snippet = ""
+    if matched:
+        snippet = highlight.highlight(
+            summary,
+            matched,
+            _replay_analysis,
+            highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
+            _MarkFormatter(),
+            top=2,
+        )
+    if not snippet:
+        cut = (
+            summary
+            if len(summary) <= SNIPPET_CHARS
+            else summary[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+        )
+        snippet = html.escape(cut, quote=False)
+    return " ".join(snippet.split())
+
+
+def _replay_analysis(summary: str, **_options: Any) -> Iterator[Token]:
+    """An analyzer for whoosh's highlight(): the remembered tokens, in one reused Token as
+    whoosh's own analyzers yield them (the fragmenter copies the ones it keeps)."""
+    token = Token(positions=True, chars=True, removestops=False, mode="query")
+    for (
+        token.text,
+        token.startchar,
+        token.endchar,
+        token.pos,
+        token.boost,
+        token.stopped,
+    ) in _analysed(summary):
+        yield token
 
 
 @dataclass
@@ -81,9 +151,11 @@ NOT_READY = "the search index is not ready: run `kb index`"
 
 
 class _Generation:
-    """One opened index generation: a whoosh searcher (per thread) and the shared arrays."""
+    """One opened index generation, shared by every thread: the arrays, and one whoosh searcher
+    used under `lock` (a searcher reads its files through shared handles). Stored fields are
+    remembered per document, so most searches need no whoosh call at all."""
 
-    def __init__(self, path: Path, accel: Accelerator | None) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
         version = generation_version(path)
         if version is None:
@@ -94,23 +166,36 @@ class _Generation:
             )
         try:
             self.index = open_dir(str(path))
-            self.accel = accel or Accelerator.load(path)
+            self.accel = Accelerator.load(path)
         except (EmptyIndexError, OSError, ValueError) as exc:
             raise IndexUnavailable(
                 f"cannot open the search index at {path}: run `kb index`", NOT_READY
             ) from exc
         self.searcher = self.index.searcher()
+        self.lock = threading.Lock()
         self.version = version
         self.codebook_keys = frozenset(term.split("=", 1)[0] for term in self.accel.coding)
         self.known_words = frozenset(self.accel.words)
         self.corrector = ListCorrector(self.accel.words)
+        self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
+
+    def stored_fields(self, docnum: int) -> dict[str, Any]:
+        """A document's stored fields (shared: read them, never change them)."""
+        with self.lock:
+            found = self._stored.get(docnum)
+            if found is None:
+                found = self._stored[docnum] = self.searcher.stored_fields(docnum)
+                if len(self._stored) > STORED_MEMO:
+                    self._stored.popitem(last=False)
+            else:
+                self._stored.move_to_end(docnum)
+            return found
 
 
 class SearchIndex:
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
-        self._local = threading.local()
-        self._shared: dict[Path, Accelerator] = {}
+        self._current: _Generation | None = None
         self._lock = threading.Lock()
 
     def _generation(self) -> _Generation:
@@ -120,16 +205,15 @@ class SearchIndex:
                 f"there is no search index in {self.index_dir}: run `kb index` (or `kb build`)",
                 NOT_READY,
             )
-        current: _Generation | None = getattr(self._local, "generation", None)
+        current = self._current
         if current is not None and current.path == path:
             return current
         with self._lock:
-            opened = _Generation(path, self._shared.get(path))
-            self._shared = {path: opened.accel}  # older generations are no longer needed
-        if current is not None:
-            current.searcher.close()
-        self._local.generation = opened
-        return opened
+            if self._current is None or self._current.path != path:
+                # The generation it replaces is closed when the last search using it lets go
+                # of it (its files stay readable until then, even once deleted).
+                self._current = _Generation(path)
+            return self._current
 
     def search(
         self,
@@ -169,7 +253,7 @@ class SearchIndex:
         total = int(mask.sum())
         hits = [
             self._hit(
-                gen.searcher.stored_fields(d),
+                gen.stored_fields(d),
                 None if all_scores is None else float(all_scores[d]),
                 terms if with_highlights else frozenset(),
             )
@@ -191,14 +275,16 @@ class SearchIndex:
     def _fuzzy_group(gen: _Generation, term: str, distance: int) -> WordGroup:
         """The indexed words within `distance` edits (same first letter), as whoosh's FuzzyTerm
         finds them; a document matches if it holds any."""
-        reader = gen.searcher.reader()
-        words = list(reader.terms_within("content", term, distance, prefix=1))
+        with gen.lock:
+            reader = gen.searcher.reader()
+            words = list(reader.terms_within("content", term, distance, prefix=1))
         return WordGroup(f"{term}~", tuple((w,) for w in words) or ((term,),), fields=("content",))
 
     @staticmethod
     def _whoosh_mask(gen: _Generation, parsed: ParsedQuery) -> Mask:
         mask = np.zeros(gen.accel.doc_count, dtype=np.bool_)
-        found = np.fromiter(gen.searcher.docs_for_query(parsed.combined()), dtype=np.int64)
+        with gen.lock:
+            found = np.fromiter(gen.searcher.docs_for_query(parsed.combined()), dtype=np.int64)
         mask[found] = True
         return mask
 
@@ -214,23 +300,8 @@ class SearchIndex:
     @staticmethod
     def _hit(stored: dict[str, Any], score: float | None, terms: frozenset[str]) -> Hit:
         summary = stored["summary"]
-        snippet = ""
-        if terms:
-            snippet = highlight.highlight(
-                summary,
-                terms,
-                _HIGHLIGHT_ANALYZER,
-                highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
-                _MarkFormatter(),
-                top=2,
-            )
-        if not snippet:
-            cut = (
-                summary
-                if len(summary) <= SNIPPET_CHARS
-                else summary[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-            )
-            snippet = html.escape(cut, quote=False)
+        matched = terms & _terms_of(summary) if terms else frozenset()
+        snippet = _snippet(summary, matched)
         return Hit(
             id=stored["id"],
             kind=stored["kind"],
@@ -244,7 +315,7 @@ class SearchIndex:
             year=stored["year"],
             topics=stored["topic"].split(),
             score=score,
-            highlight=" ".join(snippet.split()),
+            highlight=snippet,
         )
 
     @staticmethod

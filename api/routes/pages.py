@@ -90,8 +90,8 @@ def search(
         "sort": sort,
         "result": None,
         "error": None,
-        "suggestions": _suggestions(db),
-        "names": _names(db),
+        "suggestions": store.remembered(db, "search suggestions", lambda: _suggestions(db)),
+        "names": store.remembered(db, "facet names", lambda: _names(db)),
     }
     status_code = 200
     if q.strip():

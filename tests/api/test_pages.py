@@ -275,3 +275,58 @@ def test_scores_and_gaps_are_on_the_pages(client: TestClient) -> None:
     gaps = client.get(f"/gaps/{COOK}").text
     assert "Declines all holds" in gaps and "Draft the stronger version" in gaps
     assert client.get("/compare", params={"protocols": FOUR}).text.count("Draft from these") == 1
+
+
+def test_embed_snippet_names_the_comparison_as_shown(client: TestClient) -> None:
+    """The snippet's frame opens the same comparison: its keys and topics as chosen (it once
+    wrote `keys=<built-in method keys …>`, which the embed refused)."""
+    html = client.get("/compare", params={"protocols": FOUR, "keys": "detainer_response"}).text
+    snippet = re.search(r'&lt;iframe src="([^"]+)"', html)
+    assert snippet is not None
+    src = snippet.group(1).replace("&amp;", "&")
+    assert "built-in" not in src and "keys=detainer_response" in src
+    embed = client.get(src.split("127.0.0.1", 1)[-1].split("testserver", 1)[-1])
+    assert embed.status_code == 200 and "Most protective" in embed.text
+
+
+def test_compare_cells_render_alike_from_the_kept_fragments(client: TestClient) -> None:
+    """Cells are rendered once per build and reused: a cell reads the same in every comparison
+    that holds it, and the strongest mark follows the comparison, not the first rendering."""
+    pair = client.get("/compare", params={"protocols": f"{COOK},{DC}"}).text
+    again = client.get("/compare", params={"protocols": f"{DC},{COOK}"}).text
+    cells = re.compile(r'<td class="[^"]*">.*?</td>', re.S)
+    assert sorted(cells.findall(pair)) == sorted(cells.findall(again))
+    alone = client.get("/compare", params={"protocols": COOK}).text
+    four = client.get("/compare", params={"protocols": FOUR}).text
+    # Alone, every answered cell is the strongest in its row; among four, some are not.
+    assert alone.count("is-strongest") > 0
+    assert four.count("is-strongest") < 4 * alone.count("is-strongest")
+
+
+def test_kept_fragments_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fragment memo drops the least recently used entry past its bound."""
+    from api import templating
+
+    monkeypatch.setattr(templating, "FRAGMENT_MEMO", 3)
+    monkeypatch.setattr(templating, "_fragments", templating.OrderedDict())
+
+    class Cell:
+        def __init__(self, label: str) -> None:
+            self.label, self.strongest, self.value = label, False, "x"
+            self.note, self.provisions = None, []
+
+    cells = [Cell(f"answer {i}") for i in range(5)]
+    for cell in cells:
+        assert f"answer {cells.index(cell)}" in templating.fragment("_compare_cell.html", cell)
+    assert len(templating._fragments) == 3
+    assert [kept for kept, _ in templating._fragments.values()] == cells[2:]
+
+
+def test_query_strings_are_written_as_urlencode_writes_them() -> None:
+    from urllib.parse import urlencode
+
+    from api.templating import query
+
+    params = {"q": "a b&c/ü", "page": 2, "none": None, "ids": ["x y", "z"], "off": False, "e": ""}
+    kept = {k: v for k, v in params.items() if v not in (None, "", False, [])}
+    assert query(params) == urlencode(kept, doseq=True) == "q=a+b%26c%2F%C3%BC&page=2&ids=x+y&ids=z"

@@ -269,3 +269,75 @@ def test_an_index_from_another_format_is_refused_clearly(
     (generation / FORMAT_FILE).write_text("0")
     with pytest.raises(IndexUnavailable, match="another version of protocol-kb: run `kb index`"):
         SearchIndex(tmp_path / "index").search("warrant")
+
+
+def test_one_generation_serves_every_thread(index: SearchIndex) -> None:
+    """Threads share one opened generation (one whoosh searcher under a lock), not one each:
+    forty threads once meant forty copies of the index in memory."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = ids(index, "warrant")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = list(
+            pool.map(lambda _: (ids(index, "warrant"), id(index._generation())), range(32))
+        )
+    assert {tuple(hits) for hits, _ in found} == {tuple(expected)}
+    assert len({generation for _, generation in found}) == 1
+
+
+def test_stored_fields_memo_is_bounded(index: SearchIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    from search_index import search
+
+    monkeypatch.setattr(search, "STORED_MEMO", 2)
+    first = index.search("detainer", per_page=10)
+    assert len(first.hits) > 2
+    assert len(index._generation()._stored) == 2  # the oldest were dropped
+    again = index.search("detainer", per_page=10)
+    assert [h.id for h in again.hits] == [h.id for h in first.hits]
+    assert [h.title for h in again.hits] == [h.title for h in first.hits]
+
+
+def test_remembered_analysis_highlights_as_whoosh_does(real_build: tuple[str, Path]) -> None:
+    """Snippets come from analysed tokens kept per summary and are kept by the terms that
+    matched; both must give exactly what whoosh's highlighter gives on the summary itself."""
+    import random
+    import re
+    import sqlite3
+
+    from whoosh import highlight
+
+    from kb.db import sqlite_path
+    from search_index import search
+    from search_index.analysis import stem
+
+    with sqlite3.connect(sqlite_path(real_build[0])) as conn:
+        summaries = [r[0] for r in conn.execute("select summary from provision order by id")]
+    summaries += [
+        "A detainer is a request, not a warrant; 287(g) and § 7282.5(a)(1) are cites. " * 4,
+        "Short.",
+    ]
+    assert len(summaries) > 3
+    rng = random.Random(0)
+    for summary in summaries:
+        words = re.findall(r"[A-Za-z]{3,}", summary) or ["none"]
+        for _ in range(8):
+            terms = frozenset(stem(w.lower()) for w in rng.sample(words, min(2, len(words))))
+            terms |= {stem(rng.choice(["warrant", "holiday", "detainer"]))}
+            whoosh_own = highlight.highlight(
+                summary,
+                terms,
+                search._HIGHLIGHT_ANALYZER,
+                highlight.ContextFragmenter(maxchars=search.SNIPPET_CHARS, surround=60),
+                search._MarkFormatter(),
+                top=2,
+            )
+            stored = (
+                {"summary": summary, "topic": ""}
+                | {k: "" for k in ("id", "kind", "protocol_id", "jurisdiction")}
+                | {k: "" for k in ("jurisdiction_name", "title", "cite", "heading", "status")}
+            )
+            ours = search.SearchIndex._hit({**stored, "year": 0}, None, terms).highlight
+            if whoosh_own:
+                assert ours == " ".join(whoosh_own.split())
+            else:
+                assert "<mark>" not in ours and ours.startswith(summary[:20].replace("&", "&amp;"))
