@@ -66,7 +66,12 @@ def build_info(db: Session) -> models.BuildInfoPublic:
     if info is None:
         url = masked(db.get_bind().engine.url)
         raise NoBuild(f"database {url} holds no protocol-kb build: run `kb build`", NO_BUILD)
-    return models.BuildInfoPublic(built_at=info.built_at, version=info.version, counts=info.counts)
+    return models.BuildInfoPublic(
+        built_at=info.built_at,
+        version=info.version,
+        counts=info.counts,
+        registry_at=info.registry_at,
+    )
 
 
 def codebook(db: Session) -> Codebook:
