@@ -93,7 +93,7 @@ Filters = Annotated[AgreementFilter, Depends(_filters)]
 
 @router.get(
     "/agreements",
-    operation_id="list287gAgreements",
+    operation_id="listRegistryAgreements",
     response_model=Page[AgreementPublic],
     summary="287(g) agreements and pending requests from ICE's lists, with first/last seen and ended-by",
 )
@@ -115,7 +115,7 @@ def agreements(
 
 @router.get(
     "/agreements.csv",
-    operation_id="list287gAgreementsCsv",
+    operation_id="listRegistryAgreementsCsv",
     summary="The 287(g) agreements as CSV (UTF-8 with BOM; the filters of /287g/agreements)",
     response_class=Response,
     responses=document(
@@ -134,7 +134,7 @@ def agreements_csv(db: DB, dataset: DatasetDep, where: Filters) -> Response:
 
 @router.get(
     "/agreements/{agreement_id}",
-    operation_id="get287gAgreement",
+    operation_id="getRegistryAgreement",
     response_model=Item[AgreementDetail],
     summary="One 287(g) agreement or pending request, with its history across captures",
 )
@@ -154,7 +154,7 @@ def agreement(
 
 @router.get(
     "/captures",
-    operation_id="list287gCaptures",
+    operation_id="listRegistryCaptures",
     response_model=Page[CapturePublic],
     summary="The captures of ICE's 287(g) lists in the registry, oldest first",
 )
