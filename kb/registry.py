@@ -356,12 +356,13 @@ def list_agreements(db: Session, where: AgreementFilter) -> list[AgreementPublic
     elif where.status == "ended":
         query = query.where(t.c.ended_by.is_not(None))
     if where.active_on is not None:
-        # Active on a day: on the participating list, signed (or first seen) by then, and not
-        # yet missing from a capture (docs/registry.md: what this can and cannot mean).
+        # Active on a day: on the participating list, signed or already listed by then (a
+        # listed agreement is in force whatever its typed date says: ICE wrote 5025 once), and
+        # not yet missing from a capture (docs/registry.md: what this can and cannot mean).
         on = where.active_on
         query = query.where(
             t.c.list == "participating",
-            (t.c.signed <= on) | (t.c.signed.is_(None) & (t.c.first_seen <= on)),
+            (t.c.signed <= on) | (t.c.first_seen <= on),
             t.c.ended_by.is_(None) | (t.c.ended_by > on),
         )
     return [AgreementPublic.model_validate(_public(r)) for r in _read(db, query)]
