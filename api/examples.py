@@ -51,7 +51,11 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "getGaps": ("GET", f"/api/v1/gaps/{COOK}", None),
     "listScores": ("GET", "/api/v1/scores?limit=1", None),
     "getScore": ("GET", f"/api/v1/scores/{COOK}", None),
-    "listRegistryAgreements": ("GET", "/api/v1/287g/agreements?state=FL&county=miami-dade&limit=1", None),
+    "listRegistryAgreements": (
+        "GET",
+        "/api/v1/287g/agreements?state=FL&county=miami-dade&limit=1",
+        None,
+    ),
     "getRegistryAgreement": ("GET", f"/api/v1/287g/agreements/{MIAMI_DADE_TFM}", None),
     "listRegistryCaptures": ("GET", "/api/v1/287g/captures?limit=1", None),
 }

@@ -18,7 +18,15 @@ from sqlalchemy import Connection, create_engine, delete, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from kb.db import check_connection, is_sqlite, make_engine, masked, parse_url, sqlite_path, unavailable
+from kb.db import (
+    check_connection,
+    is_sqlite,
+    make_engine,
+    masked,
+    parse_url,
+    sqlite_path,
+    unavailable,
+)
 from kb.errors import BuildFailed, DatabaseUnavailable, InvalidParameter, NotFound
 from kb.loader import Progress
 from kb.registry_models import (
@@ -185,7 +193,9 @@ def mark_registry_changed(conn: Connection, *, stamp_now: bool = True) -> None:
     and ETags (api.build_watch) change with an import as they do with a build."""
     if not inspect(conn).has_table("build_info"):
         return  # no content build yet: the first build stamps it
-    latest = conn.execute(select(capture_table.c.loaded_at).order_by(capture_table.c.loaded_at.desc()).limit(1)).scalar()
+    latest = conn.execute(
+        select(capture_table.c.loaded_at).order_by(capture_table.c.loaded_at.desc()).limit(1)
+    ).scalar()
     value = dt.datetime.now(dt.UTC).replace(tzinfo=None) if stamp_now else latest
     conn.execute(text("UPDATE build_info SET registry_at = :at WHERE id = 1"), {"at": value})
 
@@ -245,9 +255,7 @@ def derive_agreements(conn: Connection) -> None:
         last_i, last = sightings[-1]
         lst = by_list[index[first.capture_id][0]]
         ended = lst[last_i + 1] if last_i + 1 < len(lst) else None
-        agency_type = next(
-            (e.agency_type for _, e in reversed(sightings) if e.agency_type), None
-        )
+        agency_type = next((e.agency_type for _, e in reversed(sightings) if e.agency_type), None)
         rows.append(
             {
                 "id": aid, "list": index[first.capture_id][0], "state": last.state,
@@ -369,7 +377,9 @@ def list_agreements(db: Session, where: AgreementFilter) -> list[AgreementPublic
 
 
 def get_agreement(db: Session, agreement_id: str) -> AgreementDetail:
-    row = next(iter(_read(db, select(agreement_table).where(agreement_table.c.id == agreement_id))), None)
+    row = next(
+        iter(_read(db, select(agreement_table).where(agreement_table.c.id == agreement_id))), None
+    )
     if row is None:
         raise NotFound(f"no 287(g) agreement or request with id {agreement_id!r}")
     captures = sorted(
@@ -390,7 +400,9 @@ def get_agreement(db: Session, agreement_id: str) -> AgreementDetail:
             continue
         if run:
             ended = c.list_date if c is not None else None
-            periods.append(Period(first_seen=run[0].list_date, last_seen=run[-1].list_date, ended_by=ended))
+            periods.append(
+                Period(first_seen=run[0].list_date, last_seen=run[-1].list_date, ended_by=ended)
+            )
             run = []
     return AgreementDetail.model_validate(
         {

@@ -33,7 +33,11 @@ SupportModel = Literal["jail_enforcement", "task_force", "warrant_service_office
 AgreementStatus = Literal["active", "ended", "pending"]
 LIST_KINDS: tuple[ListKind, ...] = ("participating", "pending")
 AGENCY_TYPES: tuple[AgencyType, ...] = ("county", "municipality", "state_agency")
-SUPPORT_MODELS: tuple[SupportModel, ...] = ("jail_enforcement", "task_force", "warrant_service_officer")
+SUPPORT_MODELS: tuple[SupportModel, ...] = (
+    "jail_enforcement",
+    "task_force",
+    "warrant_service_officer",
+)
 STATUSES: tuple[AgreementStatus, ...] = ("active", "ended", "pending")
 
 capture_table = Table(

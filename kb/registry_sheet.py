@@ -153,9 +153,7 @@ def read_sheet(path: Path) -> Sheet:
         )
     try:
         list_date = dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
-        retrieved = (
-            dt.datetime.strptime(prefix.group("stamp"), "%Y%m%d_%H%M%S") if prefix else None
-        )
+        retrieved = dt.datetime.strptime(prefix.group("stamp"), "%Y%m%d_%H%M%S") if prefix else None
     except ValueError as exc:
         raise SheetError(f"{name}: the date in its name is not a date ({exc})") from exc
     data = path.read_bytes()

@@ -17,7 +17,6 @@ from sqlmodel import Session
 
 from kb import __version__, models, store
 from kb.build import build
-from kb.registry import import_captures
 from kb.db import check_connection, is_sqlite, make_engine, masked, sqlite_path
 from kb.draft import Adopter, DraftOptions, draft_policy
 from kb.draft_render import render_draft
@@ -25,6 +24,7 @@ from kb.errors import DatabaseUnavailable, InvalidOptions, KBError, ValidationFa
 from kb.export import export_json
 from kb.gaps import find_gaps, gaps_csv, gaps_markdown
 from kb.loader import Progress, content_version, load_dataset
+from kb.registry import import_captures
 from kb.settings import Settings
 from search_index.build import IndexReport, build_index, generation_version
 from search_index.generations import current_generation

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from api.deps import DB
 from api.downloads import attachment
 from api.errors import PROBLEM_RESPONSES
 from api.routes.v1 import (
@@ -20,7 +21,6 @@ from api.routes.v1 import (
     pagination,
     reject_unknown_parameters,
 )
-from api.deps import DB
 from kb import registry
 from kb.registry import CSV_COLUMNS, AgreementFilter
 from kb.registry_models import (

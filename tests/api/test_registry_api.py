@@ -33,7 +33,9 @@ def client(content: Path, database_url: str, tmp_path: Path) -> TestClient:
 
 def everything(client: TestClient, **params: str) -> list[dict[str, object]]:
     found: list[dict[str, object]] = []
-    url: str | None = AGREEMENTS + "?" + "&".join(f"{k}={v}" for k, v in {**params, "limit": "200"}.items())
+    url: str | None = (
+        AGREEMENTS + "?" + "&".join(f"{k}={v}" for k, v in {**params, "limit": "200"}.items())
+    )
     while url:
         answer = client.get(url)
         assert answer.status_code == 200, answer.text
@@ -140,7 +142,9 @@ def test_an_import_changes_the_answers_and_their_etags(
     first = client.get("/api/v1/287g/captures")
     assert client.get("/api/v1/287g/captures").headers["cache-status"] == "protocol-kb; hit"
     jurisdictions = client.get("/api/v1/jurisdictions")
-    import_captures([ICE_287G_SAMPLES / "20250618_023204_pendingAgencies06172025pm.xlsx"], database_url)
+    import_captures(
+        [ICE_287G_SAMPLES / "20250618_023204_pendingAgencies06172025pm.xlsx"], database_url
+    )
     second = client.get("/api/v1/287g/captures")
     assert second.json()["pagination"]["total"] == first.json()["pagination"]["total"] + 1
     assert second.headers["etag"] != first.headers["etag"]
@@ -148,5 +152,7 @@ def test_an_import_changes_the_answers_and_their_etags(
     assert stale.status_code == 200
     assert client.get("/api/v1/jurisdictions").headers["etag"] != jurisdictions.headers["etag"]
     # Importing the same file again changes nothing, so the tags hold.
-    import_captures([ICE_287G_SAMPLES / "20250618_023204_pendingAgencies06172025pm.xlsx"], database_url)
+    import_captures(
+        [ICE_287G_SAMPLES / "20250618_023204_pendingAgencies06172025pm.xlsx"], database_url
+    )
     assert client.get("/api/v1/287g/captures").headers["etag"] == second.headers["etag"]

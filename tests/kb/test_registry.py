@@ -60,7 +60,10 @@ def edited(source: Path, target: Path, edit: Any) -> Path:
 def test_import_is_idempotent_and_a_content_build_keeps_the_registry(
     database_url: str, tmp_path: Path
 ) -> None:
-    assert main(["build", "--no-index", "--protocols", str(PROTOCOLS), "--database-url", database_url]) == 0
+    assert (
+        main(["build", "--no-index", "--protocols", str(PROTOCOLS), "--database-url", database_url])
+        == 0
+    )
     report = import_captures([JULY, MAY, PENDING_JULY, PENDING_JUNE], database_url)
     assert (report.loaded, report.already) == (4, 0)
     before = registry_rows(database_url)
@@ -76,7 +79,19 @@ def test_import_is_idempotent_and_a_content_build_keeps_the_registry(
     assert registry_rows(database_url) == before
 
     for _ in range(2):  # a rebuild, and a rebuild of a rebuild
-        assert main(["build", "--no-index", "--protocols", str(PROTOCOLS), "--database-url", database_url]) == 0
+        assert (
+            main(
+                [
+                    "build",
+                    "--no-index",
+                    "--protocols",
+                    str(PROTOCOLS),
+                    "--database-url",
+                    database_url,
+                ]
+            )
+            == 0
+        )
         assert registry_rows(database_url) == before
 
 
@@ -84,7 +99,10 @@ def test_an_import_before_any_build_survives_the_first_build(database_url: str) 
     import_captures([MAY, JULY], database_url)
     before = registry_rows(database_url)
     assert before["registry_agreement"]
-    assert main(["build", "--no-index", "--protocols", str(PROTOCOLS), "--database-url", database_url]) == 0
+    assert (
+        main(["build", "--no-index", "--protocols", str(PROTOCOLS), "--database-url", database_url])
+        == 0
+    )
     assert registry_rows(database_url) == before
 
 
@@ -119,7 +137,9 @@ def test_a_file_broken_midway_loads_nothing(database_url: str, tmp_path: Path) -
     def bad_date(sheet: Any) -> None:
         sheet["F400"] = "someday"
 
-    broken = edited(JULY, tmp_path / "20250720_000000_participatingAgencies07192025am.xlsx", bad_date)
+    broken = edited(
+        JULY, tmp_path / "20250720_000000_participatingAgencies07192025am.xlsx", bad_date
+    )
     with pytest.raises(SheetError) as error:
         import_captures([PENDING_JULY, JULY, broken], database_url)
     message = str(error.value)
@@ -166,7 +186,9 @@ def test_duplicate_rows_are_merged_and_counted(database_url: str, tmp_path: Path
         sheet.append([f"{v} " if isinstance(v, str) else v for v in row])
         sheet.cell(row=sheet.max_row, column=2).value = str(row[1]).upper() + "  "
 
-    path = edited(MAY, tmp_path / "20250520_000000_participatingAgencies05182025am.xlsx", duplicate_row_5)
+    path = edited(
+        MAY, tmp_path / "20250520_000000_participatingAgencies05182025am.xlsx", duplicate_row_5
+    )
     sheet = read_sheet(path)
     original = read_sheet(MAY)
     assert sheet.rows == original.rows + 1
@@ -205,7 +227,10 @@ def test_cells_are_cleaned() -> None:
 
 def test_the_server_reads_an_import_made_after_the_build(database_url: str) -> None:
     """The read-only serving engine sees the registry the import wrote (SQLite: same file)."""
-    assert main(["build", "--no-index", "--protocols", str(PROTOCOLS), "--database-url", database_url]) == 0
+    assert (
+        main(["build", "--no-index", "--protocols", str(PROTOCOLS), "--database-url", database_url])
+        == 0
+    )
     import_captures([MAY], database_url)
     engine = make_engine(database_url)
     try:

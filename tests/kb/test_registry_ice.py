@@ -24,12 +24,33 @@ from kb.registry_models import agreement_table, capture_table, entry_table
 
 CAPTURES = Path(os.environ.get("KB_ICE_287G_DIR", "/work/shared/data/ice-287g"))
 FILES = sorted(CAPTURES.glob("*.xlsx")) if CAPTURES.is_dir() else []
-pytestmark = pytest.mark.skipif(len(FILES) != 64, reason=f"the 64 ICE captures are not in {CAPTURES}")
-STATE_NAMES = {"FL": "FLORIDA", "TX": "TEXAS", "GA": "GEORGIA", "AL": "ALABAMA", "VA": "VIRGINIA",
-               "NC": "NORTH CAROLINA", "SC": "SOUTH CAROLINA", "TN": "TENNESSEE", "OK": "OKLAHOMA",
-               "PA": "PENNSYLVANIA", "KY": "KENTUCKY", "WI": "WISCONSIN", "KS": "KANSAS",
-               "LA": "LOUISIANA", "AZ": "ARIZONA", "AR": "ARKANSAS", "MS": "MISSISSIPPI",
-               "UT": "UTAH", "NV": "NEVADA", "MO": "MISSOURI", "OH": "OHIO", "NY": "NEW YORK"}
+pytestmark = pytest.mark.skipif(
+    len(FILES) != 64, reason=f"the 64 ICE captures are not in {CAPTURES}"
+)
+STATE_NAMES = {
+    "FL": "FLORIDA",
+    "TX": "TEXAS",
+    "GA": "GEORGIA",
+    "AL": "ALABAMA",
+    "VA": "VIRGINIA",
+    "NC": "NORTH CAROLINA",
+    "SC": "SOUTH CAROLINA",
+    "TN": "TENNESSEE",
+    "OK": "OKLAHOMA",
+    "PA": "PENNSYLVANIA",
+    "KY": "KENTUCKY",
+    "WI": "WISCONSIN",
+    "KS": "KANSAS",
+    "LA": "LOUISIANA",
+    "AZ": "ARIZONA",
+    "AR": "ARKANSAS",
+    "MS": "MISSISSIPPI",
+    "UT": "UTAH",
+    "NV": "NEVADA",
+    "MO": "MISSOURI",
+    "OH": "OHIO",
+    "NY": "NEW YORK",
+}
 """Enough states, written here, to match the agreements that end between May and July."""
 MODEL_NAMES = {
     "task_force": "TASK FORCE MODEL",
@@ -105,11 +126,15 @@ def _key(row: Any) -> tuple[str, str, str]:
     return (" ".join(row.agency.split()).casefold(), MODEL_NAMES[row.model], row.signed.isoformat())
 
 
-@pytest.mark.parametrize("stem", ["participatingAgencies07182025am", "participatingAgencies07182025pm"])
+@pytest.mark.parametrize(
+    "stem", ["participatingAgencies07182025am", "participatingAgencies07182025pm"]
+)
 def test_every_agreement_of_the_18_july_2025_capture_is_there(imported: str, stem: str) -> None:
     path = participating(stem)
     expected = keys_in(path)
-    (capture,) = _rows(imported, select(capture_table).where(capture_table.c.file_name == f"{stem}.xlsx"))
+    (capture,) = _rows(
+        imported, select(capture_table).where(capture_table.c.file_name == f"{stem}.xlsx")
+    )
     shown = _rows(
         imported,
         select(agreement_table, entry_table.c.rows.label("merged"), entry_table.c.row.label("row"))
@@ -149,7 +174,9 @@ def test_agreements_listed_in_may_and_gone_in_july_are_ended_with_dates(imported
     assert len(gone) >= 10
     by_key = {
         (STATE_NAMES[r.state], *_key(r)): r
-        for r in _rows(imported, select(agreement_table).where(agreement_table.c.list == "participating"))
+        for r in _rows(
+            imported, select(agreement_table).where(agreement_table.c.list == "participating")
+        )
         if r.state in STATE_NAMES
     }
     captures = _rows(
