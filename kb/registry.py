@@ -420,7 +420,9 @@ def list_captures(db: Session) -> list[CapturePublic]:
     return [
         CapturePublic(
             id=r.id, list=r.list, file_name=r.file_name, list_date=r.list_date,
-            list_part=r.list_part, retrieved_at=r.retrieved_at, rows=r.rows,
+            list_part=r.list_part, rows=r.rows,
+            # stored naive (SQLite keeps no zone), always UTC: said so in the answer
+            retrieved_at=r.retrieved_at.replace(tzinfo=dt.UTC) if r.retrieved_at else None,
             entries=r.entries, duplicate_rows=r.rows - r.entries,
         )
         for r in rows
