@@ -156,7 +156,10 @@ def read_sheet(path: Path) -> Sheet:
         retrieved = dt.datetime.strptime(prefix.group("stamp"), "%Y%m%d_%H%M%S") if prefix else None
     except ValueError as exc:
         raise SheetError(f"{name}: the date in its name is not a date ({exc})") from exc
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SheetError(f"{name}: cannot be read ({exc.strerror or type(exc).__name__})") from exc
     kind: ListKind = "participating" if match["list"].lower() == "participating" else "pending"
     sheet = Sheet(
         path=path,
