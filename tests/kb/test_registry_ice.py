@@ -197,3 +197,13 @@ def test_agreements_listed_in_may_and_gone_in_july_are_ended_with_dates(imported
         # checked on the sheets themselves: the last one lists it, the ending one does not
         assert key in keys_in(by_sha[row.last_capture_id])
         assert key not in keys_in(by_sha[row.ended_capture_id])
+
+
+@pytest.mark.postgres
+def test_postgresql_holds_the_same_registry_as_sqlite(imported: str, postgres_url: str) -> None:
+    """All 64 captures on PostgreSQL, given newest first: the same agreements and history."""
+    import_captures(list(reversed(FILES)), postgres_url)
+    query = select(agreement_table).order_by(agreement_table.c.id)
+    assert _rows(postgres_url, query) == _rows(imported, query)
+    again = import_captures(FILES, postgres_url)
+    assert again.loaded == 0 and _rows(postgres_url, query) == _rows(imported, query)
