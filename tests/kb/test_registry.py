@@ -174,11 +174,11 @@ def test_a_changed_column_layout_names_the_column(tmp_path: Path) -> None:
 
     with pytest.raises(SheetError, match="not named like ICE's lists"):
         read_sheet(Path(shutil.copy(MAY, tmp_path / "agencies.xlsx")))
-    with pytest.raises(SheetError, match="participatingAgencies01012025am.xlsx: cannot be read"):
+    with pytest.raises(SheetError, match=r"participatingAgencies01012025am\.xlsx: cannot be read"):
         read_sheet(tmp_path / "participatingAgencies01012025am.xlsx")
     not_xlsx = tmp_path / "pendingAgencies01012025am.xlsx"
     not_xlsx.write_text("STATE,LAW ENFORCEMENT AGENCY\n")
-    with pytest.raises(SheetError, match="pendingAgencies01012025am.xlsx: not a readable .xlsx"):
+    with pytest.raises(SheetError, match=r"pendingAgencies01012025am\.xlsx: not a readable \.xlsx"):
         read_sheet(not_xlsx)
 
 
