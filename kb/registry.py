@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, delete, inspect, select, text
+from sqlalchemy import Connection, create_engine, delete, func, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -185,19 +185,17 @@ def carry_into_build(conn: Connection, live: Path | None) -> None:
             ) from exc
         finally:
             source.dispose()
-    mark_registry_changed(conn, stamp_now=False)
+    mark_registry_changed(conn)
 
 
-def mark_registry_changed(conn: Connection, *, stamp_now: bool = True) -> None:
-    """Record in the build row when the registry last changed, so that the API's answer cache
-    and ETags (api.build_watch) change with an import as they do with a build."""
+def mark_registry_changed(conn: Connection) -> None:
+    """Record in the build row when the registry last changed (the newest capture's load time),
+    so that the API's answer cache and ETags (api.build_watch) change with an import as they do
+    with a build."""
     if not inspect(conn).has_table("build_info"):
         return  # no content build yet: the first build stamps it
-    latest = conn.execute(
-        select(capture_table.c.loaded_at).order_by(capture_table.c.loaded_at.desc()).limit(1)
-    ).scalar()
-    value = dt.datetime.now(dt.UTC).replace(tzinfo=None) if stamp_now else latest
-    conn.execute(text("UPDATE build_info SET registry_at = :at WHERE id = 1"), {"at": value})
+    latest = conn.execute(select(func.max(capture_table.c.loaded_at))).scalar()
+    conn.execute(text("UPDATE build_info SET registry_at = :at WHERE id = 1"), {"at": latest})
 
 
 def _insert_capture(conn: Connection, sheet: Sheet, now: dt.datetime) -> None:
