@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,7 +173,9 @@ def read_sheet(path: Path) -> Sheet:
     try:
         # Not read-only: the MOA and ADDENDUM cells are hyperlinks, which read-only mode drops.
         workbook = load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except Exception as exc:
+        # A damaged file can fail anywhere in openpyxl's zip and XML parsing, with any class of
+        # error; whatever it is, the person importing needs the file's name, not a traceback.
         raise SheetError(f"{name}: not a readable .xlsx file ({type(exc).__name__})") from exc
     _read_rows(sheet, workbook.worksheets[0])
     return sheet

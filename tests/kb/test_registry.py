@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, create_engine, select
 
 from kb.db import make_engine, parse_url
+from kb.errors import BuildFailed
 from kb.registry import import_captures
 from kb.registry_models import REGISTRY_TABLES, agreement_table, capture_table
 from kb.registry_sheet import SheetError, read_sheet, unwrap_safelink
@@ -245,3 +246,26 @@ def test_the_server_reads_an_import_made_after_the_build(database_url: str) -> N
     finally:
         engine.dispose()
     assert count == len(read_sheet(MAY).entries)
+
+
+def test_a_database_failure_midway_rolls_the_whole_import_back(database_url: str) -> None:
+    """The captures are written before the agreements are derived: a failure while deriving
+    (here a rule the database enforces on one July agreement) leaves nothing of the run."""
+    import_captures([MAY], database_url)
+    before = registry_rows(database_url)
+    refused = next(iter(set(read_sheet(JULY).entries) - set(read_sheet(MAY).entries)))
+    engine = _engine(database_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON registry_agreement "
+                f"WHEN NEW.id = '{refused}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        else:
+            conn.exec_driver_sql(
+                f"ALTER TABLE registry_agreement ADD CONSTRAINT refuse CHECK (id <> '{refused}')"
+            )
+    engine.dispose()
+    with pytest.raises(BuildFailed, match="nothing was loaded"):
+        import_captures([JULY, PENDING_JULY], database_url)
+    assert registry_rows(database_url) == before
