@@ -21,10 +21,10 @@ from kb.db import check_connection, is_sqlite, make_engine, masked, parse_url, s
 from kb.errors import BuildFailed, DatabaseUnavailable
 from kb.loader import Progress, load_valid_dataset
 from kb.records import Dataset
-from kb.registry import carry_into_build, registry_lock
+from kb.registry import REGISTRY_LOCK, carry_into_build, registry_lock
 
 Rows = dict[Table, list[dict[str, Any]]]
-_BUILD_LOCK = 0x6B62  # PostgreSQL advisory lock id: one build at a time per database
+_BUILD_LOCK = REGISTRY_LOCK  # PostgreSQL advisory lock: one build or import at a time per database
 
 
 @dataclass

@@ -44,7 +44,7 @@ from kb.registry_models import (
 from kb.registry_sheet import STATE_CODES, Sheet, county_key, read_sheet
 
 REGISTRY_LOCK = 0x6B62
-"""PostgreSQL advisory lock: the same as kb.build's, so an import and a build never interleave."""
+"""PostgreSQL advisory lock id, which kb.build takes too: an import and a build never interleave."""
 
 
 @dataclass
