@@ -25,10 +25,13 @@ class BuildStamp:
 
     version: str
     built_at: datetime
+    registry_at: datetime | None = None
+    """An import of 287(g) captures changes answers without a build (kb.registry)."""
 
     @property
     def key(self) -> str:
-        return f"{self.version}@{self.built_at.isoformat()}"
+        registry = self.registry_at.isoformat() if self.registry_at else "-"
+        return f"{self.version}@{self.built_at.isoformat()}@{registry}"
 
 
 def read_stamp(engine: Engine) -> BuildStamp | None:
@@ -38,7 +41,7 @@ def read_stamp(engine: Engine) -> BuildStamp | None:
             info = store.build_info(db)
     except KBError:
         return None
-    return BuildStamp(info.version, info.built_at)
+    return BuildStamp(info.version, info.built_at, info.registry_at)
 
 
 class BuildWatch:
@@ -83,7 +86,7 @@ class BuildWatch:
 class _PostgresBuildRow:
     """The build row, read over one asyncio connection per event loop (uvicorn runs one)."""
 
-    QUERY = "SELECT version, built_at FROM build_info WHERE id = 1"
+    QUERY = "SELECT version, built_at, registry_at FROM build_info WHERE id = 1"
     CONNECT_SECONDS = 5
     RETRY_SECONDS = 1.0
     """After a failure, requests go straight to the routes (which read the database themselves
@@ -120,7 +123,7 @@ class _PostgresBuildRow:
                 await self._close()  # no build yet, or the server is away: the route will say
                 self._retry_at = time.monotonic() + self.RETRY_SECONDS
                 return None
-        return None if row is None else BuildStamp(row[0], row[1])
+        return None if row is None else BuildStamp(row[0], row[1], row[2])
 
     async def _close(self) -> None:
         conn, self._conn = self._conn, None

@@ -15,6 +15,9 @@ EXAMPLES = Path(__file__).with_name("openapi-examples.json")
 COOK = "us-il-cook-county/ordinance-11-o-73"
 DATASET = {"version": "3f9c2a1b7d4e8f60", "built_at": "2026-11-23T00:00:00Z"}
 MAX_TEXT = 160
+ICE_287G_SAMPLES = Path("tests/fixtures/ice-287g")
+"""Real captures of ICE's 287(g) lists, imported beside protocols/ for the registry's examples."""
+MIAMI_DADE_TFM = "fl-miami-dade-sheriffs-office-task-force-2025-02-26"
 
 REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "listJurisdictions": ("GET", "/api/v1/jurisdictions?limit=1", None),
@@ -48,6 +51,13 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "getGaps": ("GET", f"/api/v1/gaps/{COOK}", None),
     "listScores": ("GET", "/api/v1/scores?limit=1", None),
     "getScore": ("GET", f"/api/v1/scores/{COOK}", None),
+    "listRegistryAgreements": (
+        "GET",
+        "/api/v1/287g/agreements?state=FL&county=miami-dade&limit=1",
+        None,
+    ),
+    "getRegistryAgreement": ("GET", f"/api/v1/287g/agreements/{MIAMI_DADE_TFM}", None),
+    "listRegistryCaptures": ("GET", "/api/v1/287g/captures?limit=1", None),
 }
 """operationId -> the request whose (trimmed) answer is its example."""
 
@@ -97,12 +107,14 @@ def main() -> None:
     from api.app import create_app
     from kb.build import build
     from kb.db import make_engine
+    from kb.registry import import_captures
     from kb.settings import Settings
     from search_index.build import build_index
 
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/kb.sqlite3"
         build(Path("protocols"), url)
+        import_captures(sorted(ICE_287G_SAMPLES.glob("*.xlsx")), url)
         build_index(make_engine(url), Path(folder) / "index")
         app = create_app(Settings(database_url=url, index_dir=Path(folder) / "index"))
         write_examples(TestClient(app))

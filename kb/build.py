@@ -21,9 +21,10 @@ from kb.db import check_connection, is_sqlite, make_engine, masked, parse_url, s
 from kb.errors import BuildFailed, DatabaseUnavailable
 from kb.loader import Progress, load_valid_dataset
 from kb.records import Dataset
+from kb.registry import REGISTRY_LOCK, carry_into_build, registry_lock
 
 Rows = dict[Table, list[dict[str, Any]]]
-_BUILD_LOCK = 0x6B62  # PostgreSQL advisory lock id: one build at a time per database
+_BUILD_LOCK = REGISTRY_LOCK  # PostgreSQL advisory lock: one build or import at a time per database
 
 
 @dataclass
@@ -241,10 +242,14 @@ def _write_sqlite(rows: Rows, path: Path, progress: Progress | None) -> None:
     event.listen(engine, "connect", _sqlite_build_pragmas)
     try:
         SQLModel.metadata.create_all(engine)
-        with engine.begin() as conn:
-            _insert_all(conn, rows, progress)
-        engine.dispose()
-        os.replace(temp, path)
+        # The 287(g) registry is not content: it is carried over from the live file, under the
+        # lock an import holds, until the new file is in place (docs/registry.md).
+        with registry_lock(path):
+            with engine.begin() as conn:
+                _insert_all(conn, rows, progress)
+                carry_into_build(conn, path)
+            engine.dispose()
+            os.replace(temp, path)
     except (SQLAlchemyError, OSError) as exc:
         engine.dispose()
         raise BuildFailed(
@@ -278,6 +283,7 @@ def _write_postgres(rows: Rows, database_url: str, progress: Progress | None) ->
                 for table in reversed(SQLModel.metadata.sorted_tables):
                     conn.execute(delete(table))
             _insert_all(conn, rows, progress)
+            carry_into_build(conn, None)  # the registry's tables are never dropped or emptied
     except DatabaseUnavailable:
         raise
     except SQLAlchemyError as exc:

@@ -11,7 +11,7 @@ from pydantic import Field as Public
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bump when a table changes: a PostgreSQL build then recreates the tables."""
 
 # --- Closed sets: validated when content is loaded, enums in the API --------------------------
@@ -385,12 +385,15 @@ class BuildInfo(SQLModel, table=True):
     version: str
     schema_version: int
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    registry_at: datetime | None = None
+    """When the 287(g) registry last changed (kb.registry): answers are cached per build and this."""
 
 
 class BuildInfoPublic(SQLModel):
     built_at: datetime
     version: str
     counts: dict[str, int]
+    registry_at: datetime | None = None
 
 
 # --- Read models that join tables -----------------------------------------------------------

@@ -24,7 +24,10 @@ _memo_lock = threading.Lock()
 _BUILD_READ = "kb.store.build_info"
 _MEMO_READ = "kb.store.memo"
 _BUILD_ROW = select(
-    models.BuildInfo.built_at, models.BuildInfo.version, models.BuildInfo.counts
+    models.BuildInfo.built_at,
+    models.BuildInfo.version,
+    models.BuildInfo.counts,
+    models.BuildInfo.registry_at,
 ).where(models.BuildInfo.id == 1)
 
 
@@ -88,7 +91,12 @@ def build_info(db: Session) -> models.BuildInfoPublic:
     if info is None:
         url = masked(db.get_bind().engine.url)
         raise NoBuild(f"database {url} holds no protocol-kb build: run `kb build`", NO_BUILD)
-    found = models.BuildInfoPublic(built_at=info.built_at, version=info.version, counts=info.counts)
+    found = models.BuildInfoPublic(
+        built_at=info.built_at,
+        version=info.version,
+        counts=info.counts,
+        registry_at=info.registry_at,
+    )
     db.info[_BUILD_READ] = (db.get_transaction(), found)
     return found
 

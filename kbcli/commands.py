@@ -24,6 +24,7 @@ from kb.errors import DatabaseUnavailable, InvalidOptions, KBError, ValidationFa
 from kb.export import export_json
 from kb.gaps import find_gaps, gaps_csv, gaps_markdown
 from kb.loader import Progress, content_version, load_dataset
+from kb.registry import import_captures
 from kb.settings import Settings
 from search_index.build import IndexReport, build_index, generation_version
 from search_index.generations import current_generation
@@ -106,6 +107,14 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--page", type=int, default=1)
     search.add_argument("--per-page", type=int, default=10)
     search.add_argument("--format", choices=["table", "json"], default="table")
+    import_287g = command(
+        "import-287g",
+        "Load captures of ICE's 287(g) spreadsheets into the registry, oldest first (all or "
+        "nothing; a file loaded before changes nothing; docs/registry.md).",
+    )
+    import_287g.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE.xlsx", help="participating or pending lists"
+    )
     serve = command(
         "serve", "Build if the database is missing or out of date, then serve the site and API."
     )
@@ -195,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "export": _export,
             "draft": _draft,
             "gaps": _gaps,
+            "import-287g": _import_287g,
         }[args.command]
         return handler(settings, args)
     except ValidationFailed as exc:
@@ -232,6 +242,12 @@ def _build(settings: Settings, args: argparse.Namespace) -> int:
     if not getattr(args, "no_index", False):
         line += "; " + _build_index(settings, progress).summary()
     print(line)
+    return 0
+
+
+def _import_287g(settings: Settings, args: argparse.Namespace) -> int:
+    report = import_captures(args.files, settings.database_url, TerminalProgress(sys.stderr))
+    print(report.summary())
     return 0
 
 

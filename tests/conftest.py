@@ -18,10 +18,13 @@ from sqlalchemy import create_engine, text
 
 from kb.build import build
 from kb.db import make_engine, parse_url
+from kb.registry import import_captures
 from search_index.build import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
+ICE_287G_SAMPLES = FIXTURES / "ice-287g"
+"""Four real captures of ICE's 287(g) lists (public domain), for tests and the API examples."""
 PROTOCOLS = ROOT / "protocols"
 
 
@@ -39,6 +42,7 @@ def real_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     folder = tmp_path_factory.mktemp("real-content")
     url = f"sqlite:///{folder / 'kb.sqlite3'}"
     build(PROTOCOLS, url)
+    import_captures(sorted(ICE_287G_SAMPLES.glob("*.xlsx")), url)
     engine = make_engine(url)
     build_index(engine, folder / "index")
     engine.dispose()

@@ -106,7 +106,7 @@ def _dataset(request: Request, db: DB) -> Dataset:
     """The build that answers, read in the route's own session so that the stamp matches the
     data; api.caching keeps the answer under it."""
     info = store.build_info(db)
-    caching.record_build(request, BuildStamp(info.version, info.built_at))
+    caching.record_build(request, BuildStamp(info.version, info.built_at, info.registry_at))
     return Dataset(version=info.version, built_at=info.built_at)
 
 
