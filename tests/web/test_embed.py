@@ -65,7 +65,9 @@ def test_the_snippet_the_page_hands_out_works_on_another_origin(
     for name in ("Santa Clara County", "Cook County", "District of Columbia", "California"):
         expect(table.locator("thead")).to_contain_text(name)
     expect(frame.locator("footer")).to_contain_text("not legal advice")
-    expect(frame.locator("footer time")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\d$"))
+    expect(frame.locator("footer time")).to_have_attribute(
+        "datetime", re.compile(r"^\d{4}-\d\d-\d\d$")
+    )
     # The widget reported its height and the page's parent script applied it.
     iframe = page.locator("iframe")
     expect(iframe).to_have_attribute("style", re.compile(r"height: \d{3,}px"))

@@ -1,4 +1,4 @@
-"""The pages on a phone (390×844) and a laptop (1366×900): nothing wider than the screen, no blank
+"""The pages on a phone (390 x 844) and a laptop (1366 x 900): nothing wider than the screen, no blank
 tail, the comparison as cards on a phone and as one page-scrolled table with a sticky header row
 on a laptop, and the actions an advocate needs a few Tab presses from the top."""
 
@@ -132,9 +132,9 @@ def test_compare_selected_and_draft_are_near_the_top(page: Page, live_server: st
     nav = page.get_by_role("navigation", name="Main")
     nav.get_by_role("link", name="Draft").click()
     expect(page).to_have_url(f"{live_server}/draft")
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Draft")).to_have_attribute(
-        "aria-current", "page"
-    )
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Draft")
+    ).to_have_attribute("aria-current", "page")
     page.goto(live_server + "/")
     page.get_by_role("link", name="Draft a policy for your county or city").click()
     expect(page).to_have_url(f"{live_server}/draft")
