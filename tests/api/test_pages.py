@@ -146,7 +146,7 @@ def test_protocol_page_shows_timeline_versions_and_sources(client: TestClient) -
         (f"/compare?protocols={COOK}&keys=colour", 400, "unknown codebook key"),
         (f"/diff?from={AB4}", 400, "choose both versions"),
         ("/embed/compare", 400, "name the protocols"),
-        (f"/embed/compare?protocols={COOK}&lang=xx", 400, "unknown language 'xx'"),
+        (f"/embed/compare?protocols={COOK}&lang=xx", 400, "unknown language &#39;xx&#39;"),
         (f"/embed/compare?protocols={COOK}&lang=" + "e" * 500, 400, "choose one of en"),
         ("/pins?ids=" + ",".join(f"a/{i}" for i in range(101)), 400, "at most 100"),
         ("/pins/export?format=exe", 422, "format"),
