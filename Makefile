@@ -62,7 +62,7 @@ $(BENCH_VENV)/.installed: $(STAMP)
 bench-api: $(STAMP) $(BENCH_VENV)/.installed  ## the JSON API under load, beside a bare ASGI ceiling and Datasette (needs wrk)
 	$(BIN)/python bench/api.py $(BENCH_ARGS)
 
-screenshots: $(STAMP)  ## docs/img/*.png of the overview, compare and diff pages (needs /usr/bin/chromium)
+screenshots: $(STAMP)  ## docs/img/*.png of the overview, compare (laptop and phone) and diff pages (needs /usr/bin/chromium)
 	$(BIN)/python -m tests.web.screenshots
 
 validate: $(STAMP)
