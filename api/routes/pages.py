@@ -232,7 +232,7 @@ EMBED_LANGUAGES = ("en",)
 @router.get("/embed/compare", response_class=HTMLResponse)
 def embed_compare(request: Request, db: DB) -> HTMLResponse:
     context, status_code = _compare_context(request, db)
-    lang = request.query_params.get("lang", "en")
+    lang = request.query_params.get("lang") or "en"
     context["lang"] = lang if lang in EMBED_LANGUAGES else "en"
     if lang not in EMBED_LANGUAGES:
         shown = lang if len(lang) <= 20 else lang[:20] + "…"
