@@ -4,6 +4,8 @@ on a laptop, and the actions an advocate needs a few Tab presses from the top.""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -96,6 +98,11 @@ def test_compare_on_a_phone_is_one_question_at_a_time_in_cards(
         expect(cards.nth(i).locator(".cell-label")).to_be_visible()
         previous_bottom = card["y"] + card["height"]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # Straight to one question: the index brings its heading into the screen.
+    page.get_by_text("Jump to a question").click()
+    page.locator(".question-index a").last.click()
+    expect(page).to_have_url(re.compile("#row-"))
+    expect(table.locator("tbody th[scope=row]").last).to_be_in_viewport()
 
 
 def test_the_overview_on_a_phone_is_a_card_per_protocol(page: Page, live_server: str) -> None:
