@@ -115,19 +115,24 @@ _fragments: OrderedDict[tuple[int, str, str | None], tuple[object, Markup]] = Or
 _fragments_lock = threading.Lock()
 
 
-def fragment(template: str, subject: object, target: str | None = None) -> Markup:
-    """`template` rendered with `subject` (as `cell`) and `target`, kept while `subject` lives.
+def fragment(
+    template: str, subject: object, target: str | None = None, label: str | None = None
+) -> Markup:
+    """`template` rendered with `subject` (as `cell`), `target` and `label`, kept while `subject`
+    lives.
 
     For the objects kb keeps per build and shares between requests (kb.compare's cells): the
     same object always renders the same way, so it is rendered once. The entry holds the object,
     so its id cannot be reused by another while the entry exists."""
-    key = (id(subject), template, target)
+    key = (id(subject), template, target, label)
     with _fragments_lock:
         kept = _fragments.get(key)
         if kept is not None:
             _fragments.move_to_end(key)
             return kept[1]
-    html = Markup(env.get_template(template).render(cell=subject, target=target).strip())
+    html = Markup(
+        env.get_template(template).render(cell=subject, target=target, label=label).strip()
+    )
     with _fragments_lock:
         _fragments[key] = (subject, html)
         while len(_fragments) > FRAGMENT_MEMO:

@@ -13,7 +13,7 @@ from api.deps import DB
 from api.downloads import attachment
 from api.templating import render
 from kb import store
-from kb.codebook import TEXT, value_text
+from kb.codebook import TEXT, Codebook, CodebookKey, value_text
 from kb.collection import MAX_PINNED, collect, collection_csv, collection_markdown
 from kb.compare import MAX_COMPARED, compare_protocols
 from kb.diff import diff_versions
@@ -177,6 +177,7 @@ def _compare_context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
         "max_compared": MAX_COMPARED,
         "book": store.codebook(db),
         "topic_names": {t.id: t.name for t in store.list_topics(db)},
+        "as_of": store.build_info(db).built_at.date(),
     }
     if not ids:
         return context, 200
@@ -207,14 +208,38 @@ def compare(request: Request, db: DB) -> HTMLResponse:
     }
     # Absolute only from configuration (KB_PUBLIC_URL), never from the Host header.
     public_url = request.app.state.settings.public_url
-    context |= {"picker": _picker(db), "params": params, "public_url": public_url}
+    context |= {
+        "picker": _picker(db),
+        "questions": _questions(context["book"]),
+        "params": params,
+        "public_url": public_url,
+    }
     return render(request, "compare.html", context, status_code)
+
+
+def _questions(book: Codebook) -> list[tuple[str, list[CodebookKey]]]:
+    """The codebook questions grouped by topic, in codebook order, for the question picker."""
+    groups: dict[str, list[CodebookKey]] = {}
+    for spec in book.keys.values():
+        groups.setdefault(spec.topic, []).append(spec)
+    return list(groups.items())
+
+
+# The widget's languages; the Spanish issue adds "es" with its translations.
+EMBED_LANGUAGES = ("en",)
 
 
 @router.get("/embed/compare", response_class=HTMLResponse)
 def embed_compare(request: Request, db: DB) -> HTMLResponse:
     context, status_code = _compare_context(request, db)
-    if not context["ids"]:
+    lang = request.query_params.get("lang") or "en"
+    context["lang"] = lang if lang in EMBED_LANGUAGES else "en"
+    if lang not in EMBED_LANGUAGES:
+        shown = lang if len(lang) <= 20 else lang[:20] + "…"
+        context["error"] = f"unknown language {shown!r}: choose one of {', '.join(EMBED_LANGUAGES)}"
+        context["comparison"] = None
+        status_code = 400
+    elif not context["ids"]:
         context["error"] = "name the protocols to compare: /embed/compare?protocols=a,b"
         status_code = 400
     query_string = request.url.query  # relative, so it never repeats the Host header

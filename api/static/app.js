@@ -35,10 +35,15 @@
     if (!target) return;
     var pin = target.closest("button[data-pin]");
     if (pin) {
+      // Pins are keyed by provision id and a provision may have several buttons (one per row it
+      // supports): a click does what its button says (Pin or Unpin), never a blind toggle of the
+      // stored list, and then every button for that provision shows the new state.
       var id = pin.getAttribute("data-pin");
+      var wanted = pin.getAttribute("aria-pressed") !== "true";
       var ids = load();
       var at = ids.indexOf(id);
-      if (at >= 0) ids.splice(at, 1); else if (ids.length < MAX) ids.push(id);
+      if (wanted && at < 0 && ids.length < MAX) ids.push(id);
+      if (!wanted && at >= 0) ids.splice(at, 1);
       save(ids);
       return;
     }

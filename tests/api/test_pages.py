@@ -90,7 +90,7 @@ def test_api_docs_run_without_unsafe_inline(client: TestClient) -> None:
 
 def test_compare_marks_the_strongest_in_words_with_a_legend(client: TestClient) -> None:
     html = client.get("/compare", params={"protocols": FOUR}).text
-    table = html.split('<table class="compare cols-4">')[1].split("</table>")[0]
+    table = html.split('<table class="compare cards cols-4">')[1].split("</table>")[0]
     assert table.count('<th scope="col"') == 5  # the question column and four protocols
     assert "Most protective" in html and 'aria-hidden="true">★' in html
     assert 'id="legend"' in html and "never marked" in html
@@ -103,6 +103,12 @@ def test_compare_marks_the_strongest_in_words_with_a_legend(client: TestClient) 
         assert document in html
     assert 'rel="bookmark"' in html
     assert "embed/compare?protocols=" in html  # the copy-paste iframe snippet
+    chosen = client.get(
+        "/compare", params={"protocols": FOUR, "keys": "max_hold_hours", "differences_only": "1"}
+    ).text
+    snippet = chosen.split('<textarea id="embed-code"')[1].split("</textarea>")[0]
+    assert "keys=max_hold_hours&amp;differences_only=true" in snippet
+    assert "built-in method" not in snippet
     only = client.get("/compare", params={"protocols": FOUR, "differences_only": "true"}).text
     assert only.count('class="same"') == 0 and html.count('class="same"') > 0
 
@@ -140,6 +146,8 @@ def test_protocol_page_shows_timeline_versions_and_sources(client: TestClient) -
         (f"/compare?protocols={COOK}&keys=colour", 400, "unknown codebook key"),
         (f"/diff?from={AB4}", 400, "choose both versions"),
         ("/embed/compare", 400, "name the protocols"),
+        (f"/embed/compare?protocols={COOK}&lang=xx", 400, "unknown language &#39;xx&#39;"),
+        (f"/embed/compare?protocols={COOK}&lang=" + "e" * 500, 400, "choose one of en"),
         ("/pins?ids=" + ",".join(f"a/{i}" for i in range(101)), 400, "at most 100"),
         ("/pins/export?format=exe", 422, "format"),
         ("/search?q=%00", 400, "control characters"),

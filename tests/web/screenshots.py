@@ -1,5 +1,6 @@
-"""Screenshots of the overview, compare and diff pages for the README (docs/img/), and the first
-page of a drafted policy as Word renders it (through LibreOffice) for docs/drafting.md.
+"""Screenshots of the overview, compare (laptop and phone) and diff pages for the README
+(docs/img/), and the first page of a drafted policy as Word renders it (through LibreOffice) for
+docs/drafting.md.
 
     .venv/bin/python -m tests.web.screenshots      (or: make screenshots)
 
@@ -35,6 +36,8 @@ SHOTS = {
     "diff.png": "/diff?from=us-ca/ab-1081-2012&to=us-ca/ab-4-2013",
     "draft.png": "/draft?start_from=us-il-cook-county/ordinance-11-o-73&strengthen=true&name=Cook+County&level=county",
 }
+# On a phone (390 x 844), scrolled to the first question: the comparison as stacked cards.
+PHONE_SHOTS = {"compare-phone.png": (f"/compare?protocols={FOUR}", "table.compare tbody tr.group")}
 
 
 def draft_first_page(folder: Path, out: Path) -> None:
@@ -75,6 +78,12 @@ def main(out: Path = ROOT / "docs" / "img") -> int:
         for name, path in SHOTS.items():
             page.goto(base + path)
             page.screenshot(path=out / name)
+            print(f"wrote {out / name}")
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        for name, (path, first) in PHONE_SHOTS.items():
+            phone.goto(base + path)
+            phone.locator(first).first.evaluate("el => el.scrollIntoView()")
+            phone.screenshot(path=out / name)
             print(f"wrote {out / name}")
         browser.close()
         draft_first_page(Path(folder), out)

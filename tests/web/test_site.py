@@ -98,25 +98,6 @@ def test_search_to_provision_to_compare_to_csv(
     assert len(text.strip().splitlines()) == 1 + differing * 3
 
 
-def test_compare_keeps_header_and_first_column_in_view(page: Page, live_server: str) -> None:
-    page.set_viewport_size({"width": 900, "height": 700})
-    page.goto(f"{live_server}/compare?protocols={FOUR}")
-    scroller = page.locator(".compare-scroll")
-    header = scroller.locator("thead th").nth(1)
-    question = scroller.locator("tbody th[scope=row]").first
-    box = scroller.bounding_box()
-    scroller.evaluate("el => { el.scrollTop = 400; el.scrollLeft = 300; }")
-    assert (
-        scroller.evaluate("el => el.scrollTop") > 0 and scroller.evaluate("el => el.scrollLeft") > 0
-    )
-    after_header, after_question = header.bounding_box(), question.bounding_box()
-    assert box and after_header and after_question
-    # Scrolled down and right, yet the header row sits at the top edge of the table's box and
-    # the question column at its left edge.
-    assert abs(after_header["y"] - box["y"]) < 3
-    assert abs(after_question["x"] - box["x"]) < 3
-
-
 def test_the_embed_snippet_copies(page: Page, live_server: str) -> None:
     page.goto(f"{live_server}/compare?protocols={FOUR}")
     snippet = page.get_by_label("HTML to copy")
@@ -188,32 +169,6 @@ def test_pins_collect_across_pages_and_share_as_a_url(page: Page, live_server: s
     page.get_by_role("button", name="Unpin all").click()
     expect(page).to_have_url(re.compile(r"/pins$"))
     expect(page.locator("[data-pins-count]")).to_have_text("")
-
-
-def test_embed_in_an_iframe_on_another_origin(
-    page: Page, live_server: str, other_origin: StaticSite
-) -> None:
-    from api.templating import embed_parent_script
-
-    widget = f"{live_server}/embed/compare?protocols={quote(COOK + ',' + DC, safe='')}"
-    host = other_origin.serve(
-        '<!doctype html><html lang="en"><head><title>Host site</title></head><body><main>'
-        "<h1>Our county's options</h1>"
-        f'<iframe id="kb" src="{widget}" title="Comparison (protocol-kb)" width="100%" height="150"></iframe>'
-        f"{embed_parent_script(live_server)}</main></body></html>"
-    )
-    page.goto(host)
-    frame = page.frame_locator("#kb")
-    expect(frame.locator("table.compare")).to_be_visible()
-    # The widget reported its height and the host's five-line script applied it.
-    expect(page.locator("#kb")).to_have_attribute("style", re.compile(r"height: \d{3,}px"))
-    height = page.locator("#kb").evaluate("f => f.getBoundingClientRect().height")
-    assert height > 300
-    assert_accessible(page)
-    # Links leave the frame for a new tab on the full site.
-    with page.expect_popup() as popup:
-        frame.get_by_role("link", name=re.compile("Open the full comparison")).click()
-    expect(popup.value).to_have_url(re.compile(r"/compare\?protocols="))
 
 
 def test_other_pages_refuse_to_be_framed(
