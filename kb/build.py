@@ -78,7 +78,14 @@ def rows_from_dataset(dataset: Dataset) -> Rows:
     depth = {j.id: j.parent for j in dataset.jurisdictions}
     for j in sorted(dataset.jurisdictions, key=lambda j: _depth(j.id, depth)):
         rows[t[models.Jurisdiction]].append(
-            {"id": j.id, "name": j.name, "level": j.level, "state": j.state, "parent_id": j.parent}
+            {
+                "id": j.id,
+                "name": j.name,
+                "level": j.level,
+                "state": j.state,
+                "parent_id": j.parent,
+                "fips": j.fips,
+            }
         )
     for i, topic in enumerate(dataset.topics):
         rows[t[models.Topic]].append(

@@ -11,7 +11,7 @@ from pydantic import Field as Public
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bump when a table changes: a PostgreSQL build then recreates the tables."""
 
 # --- Closed sets: validated when content is loaded, enums in the API --------------------------
@@ -106,7 +106,10 @@ class JurisdictionBase(SQLModel):
     name: str
     level: str = Field(index=True)
     state: str = Field(index=True)
-    parent_id: str | None = Field(default=None, foreign_key="jurisdiction.id")
+    parent_id: str | None = Field(default=None, foreign_key="jurisdiction.id", index=True)
+    fips: str | None = Field(
+        default=None, description="Census FIPS code: 2 digits for a state, 5 for a county"
+    )
 
 
 class Jurisdiction(JurisdictionBase, table=True):

@@ -30,6 +30,10 @@ class JurisdictionRecord:
     level: str
     state: str
     parent: str | None = None
+    fips: str | None = None
+    """The Census FIPS code: 2 digits for a state, 5 for a county; None for other places."""
+    line: int = 0
+    """Line in the file it was read from (the gazetteer CSV or jurisdictions.yaml)."""
 
 
 @dataclass

@@ -108,7 +108,11 @@ def _suggestions(db: DB) -> list[tuple[str, str]]:
     """What the query box suggests while typing: topics, codebook questions, jurisdictions."""
     book = store.codebook(db)
     suggestions = [(f"topic:{t.id}", t.name) for t in store.list_topics(db)]
-    suggestions += [(f"jurisdiction:{j.id}", j.name) for j in store.list_jurisdictions(db)]
+    # Only places with a protocol: the gazetteer's other 3,000 counties would find nothing.
+    having = {p.jurisdiction_id for p in store.list_protocols(db)}
+    suggestions += [
+        (f"jurisdiction:{j.id}", j.name) for j in store.list_jurisdictions(db) if j.id in having
+    ]
     for spec in book.keys.values():
         if spec.type == TEXT:
             continue
