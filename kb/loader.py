@@ -335,6 +335,13 @@ def _check_references(dataset: Dataset, found: _Collector, unreadable: set[str])
                 protocol.lines["jurisdiction"],
                 f"unknown jurisdiction {protocol.jurisdiction!r}; add it to jurisdictions.yaml",
             )
+        for case in protocol.litigation:
+            for context_id in case.context:
+                if context_id not in contexts:
+                    report(case.line, f"litigation: unknown background record {context_id!r}")
+            for place in case.jurisdictions:
+                if place not in jurisdictions:
+                    report(case.line, f"litigation: unknown jurisdiction {place!r}")
         source_ids = {s.id for s in protocol.sources}
         anchors: set[str] = set()
         for provision in protocol.provisions:

@@ -369,11 +369,27 @@ def _read_protocols(db: Session, ids: list[str] | None) -> list[models.ProtocolP
         .order_by(col(models.CodedAnswerProvision.provision_id))
     ).all():
         supports[(row.protocol_id, row.key)].append(row.provision_id)
+    facts = {
+        row[0]: (row[1], row[2])
+        for row in db.exec(
+            select(models.Protocol.id, models.Protocol.penalties, models.Protocol.litigation).where(
+                of_wanted(models.Protocol.id)
+            )
+        ).all()
+    }
     order = list(book.keys)
     return [
         models.ProtocolPublic.model_validate(
             summaries[pid],
             update={
+                "penalties": [
+                    models.Penalty.model_validate({k: v for k, v in x.items() if k != "line"})
+                    for x in facts[pid][0]
+                ],
+                "litigation": [
+                    models.CourtCase.model_validate({k: v for k, v in x.items() if k != "line"})
+                    for x in facts[pid][1]
+                ],
                 "predecessors": sorted(k.predecessor_id for k in links if k.successor_id == pid),
                 "successors": sorted(k.successor_id for k in links if k.predecessor_id == pid),
                 "sources": [models.SourcePublic.model_validate(s) for s in sources.get(pid, [])],
@@ -411,6 +427,7 @@ def _answer(
         note=row.note,
         confidence=cast(models.Confidence | None, row.confidence),  # checked when loaded
         provisions=provisions,
+        effect=cast(models.Effect | None, row.effect),
     )
 
 
