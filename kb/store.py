@@ -57,6 +57,12 @@ def _remembered(db: Session, key: Hashable, compute: Callable[[], T]) -> T:
     return cast(T, memo[key])
 
 
+def per_build(db: Session, key: str, compute: Callable[[], T]) -> T:
+    """`compute()` once per build and database, shared by every later call: for indexes other
+    modules derive from the store (kb.resolve). Treat what it returns as read-only."""
+    return _remembered(db, ("per build", key), compute)
+
+
 def build_info(db: Session) -> models.BuildInfoPublic:
     """When and from what the data was built; DatabaseUnavailable when there is no build."""
     try:
