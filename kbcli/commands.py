@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import html
 import json
 import sys
@@ -24,6 +25,8 @@ from kb.errors import DatabaseUnavailable, InvalidOptions, KBError, ValidationFa
 from kb.export import export_json
 from kb.gaps import find_gaps, gaps_csv, gaps_markdown
 from kb.loader import Progress, content_version, load_dataset
+from kb.resolve import resolve
+from kb.resolve_render import resolution_markdown, resolution_table
 from kb.settings import Settings
 from search_index.build import IndexReport, build_index, generation_version
 from search_index.generations import current_generation
@@ -161,7 +164,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     gaps.add_argument("subject", metavar="PROTOCOL", help="a protocol id, or a jurisdiction id")
     gaps.add_argument("--format", choices=["md", "csv", "json"], default="md")
+    where = command(
+        "resolve",
+        "Which rules apply in a place (a state or county id from the gazetteer) on a date.",
+    )
+    where.add_argument("jurisdiction", metavar="JURISDICTION", help="e.g. us-tx-harris-county")
+    where.add_argument(
+        "--as-of", type=_day, metavar="YYYY-MM-DD", help="the date asked about (default: today)"
+    )
+    where.add_argument("--format", choices=["table", "json", "md"], default="table")
     return parser
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2016-01-01") from None
 
 
 T = TypeVar("T")
@@ -195,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "export": _export,
             "draft": _draft,
             "gaps": _gaps,
+            "resolve": _resolve,
         }[args.command]
         return handler(settings, args)
     except ValidationFailed as exc:
@@ -387,4 +407,15 @@ def _gaps(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
         sys.stdout.write(gaps_markdown(report))
+    return 0
+
+
+def _resolve(settings: Settings, args: argparse.Namespace) -> int:
+    resolution = _read(settings, lambda db: resolve(db, args.jurisdiction, args.as_of))
+    if args.format == "json":
+        sys.stdout.write(resolution.model_dump_json(indent=2, by_alias=True) + "\n")
+    elif args.format == "md":
+        sys.stdout.write(resolution_markdown(resolution))
+    else:
+        sys.stdout.write(resolution_table(resolution))
     return 0
