@@ -22,8 +22,8 @@ from kb.compare import Comparison, compare_protocols
 from kb.diff import VersionDiff, diff_versions
 from kb.errors import InvalidParameter, UnknownParameter
 from kb.export import export_json
-from kb.resolve import Resolution, resolve
 from kb.formats import coded_answers_csv, comparison_csv, comparison_markdown
+from kb.resolve import Resolution, resolve
 from search_index.search import MAX_PER_PAGE, SearchResult
 
 T = TypeVar("T")
