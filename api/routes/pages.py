@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import DB
@@ -19,10 +20,11 @@ from kb.compare import MAX_COMPARED, compare_protocols
 from kb.diff import diff_versions
 from kb.draft import OMIT, STRONGEST, Adopter, DraftOptions, draft_policy
 from kb.draft_render import MEDIA_TYPES, render_draft
-from kb.errors import KBError, QuerySyntaxError
+from kb.errors import InvalidParameter, KBError, QuerySyntaxError
 from kb.gaps import find_gaps
 from kb.overview import overview
 from kb.records import DATE_KEYS
+from kb.resolve import LAYER_LABELS, find_places, resolve
 from kb.score import RUBRIC, protection_score
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +40,7 @@ STATUS_NOTES = {
     "superseded": "superseded by a later protocol",
     "repealed": "repealed",
     "struck_down": "struck down by a court",
+    "preempted": "preempted by a higher law",
 }
 
 
@@ -132,6 +135,55 @@ def _names(db: DB) -> dict[str, dict[str, str]]:
     }
 
 
+@router.get("/where", response_class=HTMLResponse, response_model=None)
+def where_search(
+    request: Request, db: DB, place: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse | RedirectResponse:
+    """The find-your-county form: one match goes straight to its page, several are listed."""
+    matches = find_places(db, place)
+    if len(matches) == 1:
+        return RedirectResponse(f"/where/{matches[0].id}", status_code=303)
+    return render(request, "where_search.html", {"place": place, "matches": matches})
+
+
+@router.get("/where/places.json", include_in_schema=False)
+def where_places(db: DB) -> JSONResponse:
+    """Every place's id and name, for the type-ahead of the find-your-county box."""
+    return JSONResponse([[j.id, j.name] for j in store.list_jurisdictions(db)])
+
+
+@router.get("/where/{jurisdiction_id}", response_class=HTMLResponse)
+def where(
+    request: Request,
+    db: DB,
+    jurisdiction_id: str,
+    as_of: Annotated[str, Query(max_length=20)] = "",
+) -> HTMLResponse:
+    day = None
+    if as_of:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise InvalidParameter(
+                f"{as_of!r} is not a date; write it as YYYY-MM-DD", field="as_of"
+            ) from None
+    resolution = resolve(db, jurisdiction_id, day)
+    return render(
+        request,
+        "where.html",
+        {"r": resolution, "as_of": as_of, "layers": LAYER_LABELS},
+    )
+
+
+def _alongside(db: DB, protocol_id: str, jurisdiction_id: str) -> list[Any]:
+    """The other laws in force today in the protocol's place, from every layer."""
+    return [
+        law
+        for law in resolve(db, jurisdiction_id).laws
+        if law.governs and law.protocol_id != protocol_id
+    ]
+
+
 @router.get("/protocols/{protocol_id:path}", response_class=HTMLResponse)
 def protocol(request: Request, db: DB, protocol_id: str) -> HTMLResponse:
     (found,) = store.get_protocols(db, [protocol_id])
@@ -154,6 +206,8 @@ def protocol(request: Request, db: DB, protocol_id: str) -> HTMLResponse:
             "status_notes": STATUS_NOTES,
             "score": protection_score(book, found),
             "rubric": RUBRIC,
+            "alongside": _alongside(db, found.id, found.jurisdiction_id),
+            "layers": LAYER_LABELS,
         },
     )
 
