@@ -130,6 +130,12 @@ def _parser() -> argparse.ArgumentParser:
     draft.add_argument("--name", required=True, help='the adopting body, e.g. "Example County"')
     draft.add_argument("--level", choices=get_args(models.Level), required=True)
     draft.add_argument(
+        "--jurisdiction",
+        metavar="ID",
+        help="the adopter's gazetteer id (e.g. us-tx-harris-county): clauses the laws above it "
+        "forbid are left out, with the law and its penalties named",
+    )
+    draft.add_argument(
         "--choose",
         action="append",
         default=[],
@@ -381,7 +387,7 @@ def _draft(settings: Settings, args: argparse.Namespace) -> int:
         raise InvalidOptions("a DOCX draft is a file: give --output FILE")
     try:
         options = DraftOptions(
-            adopter=Adopter(name=args.name, level=args.level),
+            adopter=Adopter(name=args.name, level=args.level, jurisdiction_id=args.jurisdiction),
             choices=choices,
             start_from=args.start_from,
             strengthen=args.strengthen,

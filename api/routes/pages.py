@@ -471,7 +471,7 @@ def draft_download(
 @router.get("/gaps/{subject:path}", response_class=HTMLResponse)
 def gaps_page(request: Request, db: DB, subject: str) -> HTMLResponse:
     report = find_gaps(db, subject)
-    jurisdiction = store.get_jurisdiction(db, report.protocols[0].jurisdiction_id)
+    jurisdiction = store.get_jurisdiction(db, report.jurisdiction_id)
     book = store.codebook(db)
     protocols = {p.id: p for p in store.get_protocols(db, [p.id for p in report.protocols])}
     scores = [protection_score(book, protocols[p.id]) for p in report.protocols]
