@@ -81,3 +81,56 @@ def test_content_without_a_gazetteer_still_loads(tmp_path: Path) -> None:
     root = copy_content(tmp_path / "protocols")
     dataset = load_valid_dataset(root)
     assert not any(j.fips for j in dataset.jurisdictions)
+
+
+def test_the_generator_derives_full_names_and_ids_by_its_rules() -> None:
+    import importlib.util
+
+    from tests.conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("gazetteer_tool", ROOT / "tools" / "gazetteer.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+
+    def county(fips: str, name: str) -> dict[str, object]:
+        return {"id": fips, "properties": {"name": name}}
+
+    atlas = {
+        "objects": {
+            "states": {
+                "geometries": [
+                    county(s, n)
+                    for s, n in [
+                        ("02", "Alaska"),
+                        ("11", "District of Columbia"),
+                        ("22", "Louisiana"),
+                        ("35", "New Mexico"),
+                        ("51", "Virginia"),
+                        ("72", "Puerto Rico"),
+                    ]
+                ]
+            },
+            "counties": {
+                "geometries": [
+                    county("02020", "Anchorage"),
+                    county("11001", "District of Columbia"),
+                    county("22071", "Orleans"),
+                    county("35013", "Doña Ana"),
+                    county("51760", "Richmond"),
+                    county("51159", "Richmond"),
+                    county("72001", "Adjuntas"),
+                ]
+            },
+        }
+    }
+    rows = {r["fips"]: r for r in tool.rows(atlas)}
+    assert rows["22071"]["id"] == "us-la-orleans-parish"
+    assert rows["02020"]["name"] == "Anchorage Municipality, Alaska"
+    assert rows["35013"]["id"] == "us-nm-dona-ana-county"
+    assert (rows["51760"]["id"], rows["51159"]["id"]) == (
+        "us-va-richmond-city",
+        "us-va-richmond-county",
+    )
+    assert rows["11"]["level"] == "district" and "11001" not in rows  # D.C. is the district itself
+    assert "72001" not in rows and "72" not in rows  # territories are left out
