@@ -227,9 +227,7 @@ def resolve(db: Session, jurisdiction_id: str, as_of: dt.date | None = None) -> 
         if governs:
             in_force.append((law, layer, above))
     # Text keys (applies_to) describe each law's own reach, not a rule that layers can stack.
-    answers = [
-        _answer(index, spec, in_force, chain, on) for spec in index.codebook if spec.type != TEXT
-    ]
+    answers = [_answer(spec, in_force, chain, on) for spec in index.codebook if spec.type != TEXT]
     cited = dict.fromkeys(c for a in answers for c in a.context)
     return Resolution(
         jurisdiction=place,
@@ -271,9 +269,7 @@ def _laws_here(
     return found
 
 
-def _rule(
-    index: _Index, law: _Law, layer: Layer, answer: models.CodedAnswerPublic, role: Role
-) -> RuleApplied:
+def _rule(law: _Law, layer: Layer, answer: models.CodedAnswerPublic, role: Role) -> RuleApplied:
     p = law.protocol
     return RuleApplied(
         protocol_id=p.id, title=p.title, citation=p.citation,
@@ -294,7 +290,6 @@ class _Candidate:
 
 
 def _answer(
-    index: _Index,
     spec: CodebookKey,
     in_force: list[tuple[_Law, Layer, bool]],
     chain: list[models.JurisdictionPublic],
@@ -361,7 +356,7 @@ def _answer(
                 conflict = _conflict_text(own, floor, "requires at least")
             governing = floor
     if governing is not None:
-        rules.append(_rule(index, governing.law, governing.layer, governing.answer, "governs"))
+        rules.append(_rule(governing.law, governing.layer, governing.answer, "governs"))
     for candidate in bounds:
         if candidate is not governing:
             role: Role = "bounds"
@@ -369,10 +364,10 @@ def _answer(
                 governing.answer.value if governing else None
             ):
                 role = "overridden"
-            rules.append(_rule(index, candidate.law, candidate.layer, candidate.answer, role))
+            rules.append(_rule(candidate.law, candidate.layer, candidate.answer, role))
     if own is not None and own is not governing:
         role = "overridden" if own.answer.value != rules[0].value else "agrees"
-        rules.append(_rule(index, own.law, own.layer, own.answer, role))
+        rules.append(_rule(own.law, own.layer, own.answer, role))
     value: Value = governing.answer.value if governing else _silent(spec)
     context = [
         c
@@ -442,21 +437,3 @@ def _conflict_text(lower: _Candidate, higher: _Candidate, verb: str) -> str:
         f"({LAYER_LABELS[higher.layer]}) {verb} “{higher.answer.label}”: "
         f"the {LAYER_LABELS[higher.layer]} governs."
     )
-
-
-def find_places(db: Session, text: str, limit: int = 20) -> list[models.JurisdictionPublic]:
-    """Places whose id or name matches what someone typed ("harris", "Harris County, Texas",
-    "us-tx-harris-county"): an exact id or name first, then names holding every word typed."""
-    wanted = " ".join(text.lower().replace(",", " ").split())
-    if not wanted:
-        return []
-    places = store.list_jurisdictions(db)
-    exact = [
-        j for j in places if wanted in (j.id, " ".join(j.name.lower().replace(",", " ").split()))
-    ]
-    if exact:
-        return exact
-    words = wanted.split()
-    found = [j for j in places if all(w in j.name.lower() or w == j.state.lower() for w in words)]
-    found.sort(key=lambda j: (not j.name.lower().startswith(words[0]), j.level != "county", j.name))
-    return found[:limit]

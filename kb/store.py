@@ -110,6 +110,24 @@ def list_jurisdictions(db: Session) -> list[models.JurisdictionPublic]:
     return list(_remembered(db, "jurisdictions", read))
 
 
+def find_places(db: Session, text: str, limit: int = 20) -> list[models.JurisdictionPublic]:
+    """Places whose id or name matches what someone typed ("harris", "Harris County, Texas",
+    "us-tx-harris-county"): an exact id or name first, then names holding every word typed."""
+    wanted = " ".join(text.lower().replace(",", " ").split())
+    if not wanted:
+        return []
+    places = list_jurisdictions(db)
+    exact = [
+        j for j in places if wanted in (j.id, " ".join(j.name.lower().replace(",", " ").split()))
+    ]
+    if exact:
+        return exact
+    words = wanted.split()
+    found = [j for j in places if all(w in j.name.lower() or w == j.state.lower() for w in words)]
+    found.sort(key=lambda j: (not j.name.lower().startswith(words[0]), j.level != "county", j.name))
+    return found[:limit]
+
+
 def list_topics(db: Session) -> list[models.TopicPublic]:
     def read() -> list[models.TopicPublic]:
         rows = db.exec(select(models.Topic).order_by(col(models.Topic.position))).all()

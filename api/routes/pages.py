@@ -24,7 +24,7 @@ from kb.errors import InvalidParameter, KBError, QuerySyntaxError
 from kb.gaps import find_gaps
 from kb.overview import overview
 from kb.records import DATE_KEYS
-from kb.resolve import LAYER_LABELS, find_places, resolve
+from kb.resolve import LAYER_LABELS, resolve
 from kb.score import RUBRIC, protection_score
 
 router = APIRouter(include_in_schema=False)
@@ -140,7 +140,7 @@ def where_search(
     request: Request, db: DB, place: Annotated[str, Query(max_length=200)] = ""
 ) -> HTMLResponse | RedirectResponse:
     """The find-your-county form: one match goes straight to its page, several are listed."""
-    matches = find_places(db, place)
+    matches = store.find_places(db, place)
     if len(matches) == 1:
         return RedirectResponse(f"/where/{matches[0].id}", status_code=303)
     return render(request, "where_search.html", {"place": place, "matches": matches})
