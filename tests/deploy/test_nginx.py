@@ -208,7 +208,7 @@ def test_forwarded_headers_from_the_client_do_not_reach_the_app(front: Front) ->
             "X-Forwarded-For": "203.0.113.9",
         },
     )
-    following = json.loads(body)["next"]
+    following = json.loads(body)["pagination"]["next"]
     assert status == 200 and following
     assert not following.startswith("https:") and "evil" not in following
 
