@@ -22,6 +22,7 @@ MIAMI_DADE_TFM = "fl-miami-dade-sheriffs-office-task-force-2025-02-26"
 REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "listJurisdictions": ("GET", "/api/v1/jurisdictions?limit=1", None),
     "getJurisdiction": ("GET", "/api/v1/jurisdictions/us-il-cook-county", None),
+    "resolveJurisdiction": ("GET", "/api/v1/resolve/us-tx-harris-county?as_of=2026-12-01", None),
     "listProtocols": ("GET", "/api/v1/protocols?limit=1&level=county", None),
     "getProtocol": ("GET", f"/api/v1/protocols/{COOK}", None),
     "listProtocolProvisions": ("GET", f"/api/v1/protocols/{COOK}/provisions?limit=1", None),

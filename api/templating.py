@@ -111,7 +111,9 @@ FRAGMENT_MEMO = 8192
 """Rendered fragments kept per process (least recently used dropped first): a compare cell is
 under 2 KB, so at most about 16 MB."""
 
-_fragments: OrderedDict[tuple[int, str, str | None], tuple[object, Markup]] = OrderedDict()
+_fragments: OrderedDict[tuple[int, str, str | None, str | None], tuple[object, Markup]] = (
+    OrderedDict()
+)
 _fragments_lock = threading.Lock()
 
 

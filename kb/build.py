@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,14 @@ def rows_from_dataset(dataset: Dataset) -> Rows:
     depth = {j.id: j.parent for j in dataset.jurisdictions}
     for j in sorted(dataset.jurisdictions, key=lambda j: _depth(j.id, depth)):
         rows[t[models.Jurisdiction]].append(
-            {"id": j.id, "name": j.name, "level": j.level, "state": j.state, "parent_id": j.parent}
+            {
+                "id": j.id,
+                "name": j.name,
+                "level": j.level,
+                "state": j.state,
+                "parent_id": j.parent,
+                "fips": j.fips,
+            }
         )
     for i, topic in enumerate(dataset.topics):
         rows[t[models.Topic]].append(
@@ -110,7 +117,9 @@ def rows_from_dataset(dataset: Dataset) -> Rows:
                 "citation": p.citation, "kind": p.kind, "body": p.body, "status": p.status,
                 "year": p.year, "dates": p.dates, "overview": p.overview,
                 "verified_on": p.verified_on, "confidence": p.confidence,
-                "verified_note": p.verified_note, "source_path": p.path,
+                "verified_note": p.verified_note, "source_path": p.path, "binds": p.binds,
+                "penalties": [asdict(x) for x in p.penalties],
+                "litigation": [asdict(x) for x in p.litigation],
             }
         )  # fmt: skip
         rows[t[models.ProtocolLink]].extend(
@@ -144,7 +153,7 @@ def rows_from_dataset(dataset: Dataset) -> Rows:
                 {
                     "protocol_id": p.id, "key": key, "value": value_text(answer.value),
                     "rank": spec.rank(answer.value), "note": answer.note,
-                    "confidence": answer.confidence,
+                    "confidence": answer.confidence, "effect": answer.effect,
                 }
             )  # fmt: skip
             rows[t[models.CodedAnswerProvision]].extend(

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from kb import models, store
 from kb.codebook import TEXT, Codebook, value_text
 from kb.errors import InvalidOptions, KBError, NotFound, summarised
+from kb.preemption import Forbidden, forbidden_here
 
 STRONGEST, OMIT = "strongest", "omit"
 MAX_NAME = 200
@@ -40,6 +41,14 @@ class Adopter(BaseModel):
 
     name: str = Field(min_length=1, max_length=MAX_NAME, examples=["Example County"])
     level: models.Level = Field(examples=["county"])
+    jurisdiction_id: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        examples=["us-tx-harris-county"],
+        description="The adopter's place in the gazetteer: clauses the laws above it forbid "
+        "are left out, with the law and its penalties named (docs/drafting.md)",
+    )
 
     @field_validator("name")
     @classmethod
@@ -114,6 +123,8 @@ class Draft(BaseModel):
     endnotes: list[Endnote]
     drafting_notes: list[tuple[str, str]]
     """(section heading, note): legal context for the officials who will read the draft."""
+    left_out_by_law: list[Forbidden] = []
+    """Clauses left out because a law binding the adopter forbids them (adopter.jurisdiction_id)."""
 
 
 def draft_policy(db: Session, options: DraftOptions) -> Draft:
@@ -124,7 +135,18 @@ def draft_policy(db: Session, options: DraftOptions) -> Draft:
     if not levels:
         raise KBError("this knowledge base has no model language (protocols/models/)")
     chosen, resolved = _choose(db, book, levels, options)
-    return _assemble(db, book, options.adopter, chosen, resolved)
+    forbidden: list[Forbidden] = []
+    if options.adopter.jurisdiction_id is not None:
+        # The documented rule: a clause a higher layer forbids is left out, and said so.
+        wanted = {key: choice.value for key, choice in chosen.items()}
+        forbidden = forbidden_here(db, book, options.adopter.jurisdiction_id, wanted)
+        for clause in forbidden:
+            del chosen[clause.key]
+            resolved.append(f"{clause.key} left out: {clause.text}")
+    draft = _assemble(db, book, options.adopter, chosen, resolved)
+    draft.left_out_by_law = forbidden
+    draft.drafting_notes += [(f"Left out: {c.question.rstrip('?')}", c.text) for c in forbidden]
+    return draft
 
 
 def _named(text: str, limit: int = 60) -> str:

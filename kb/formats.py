@@ -96,6 +96,7 @@ CODED_ANSWER_COLUMNS = (
     "note",
     "confidence",
     "provision_ids",
+    "effect",
 )
 
 
@@ -125,6 +126,7 @@ def coded_answers_csv(book: Codebook, protocols: list[ProtocolPublic]) -> str:
                     (answer.note if answer else None) or "",
                     (answer.confidence if answer else None) or "",
                     " ".join(answer.provisions) if answer else "",
+                    (answer.effect if answer else None) or "",
                 ]
             )
     return "\ufeff" + out.getvalue()

@@ -14,6 +14,8 @@ from kb.codebook import TEXT, CodebookKey, Value, value_text
 from kb.compare import ComparedProtocol
 from kb.errors import NotFound
 from kb.model_language import NOT_IN_EFFECT
+from kb.preemption import Forbidden, closed_off, forbidden_here
+from kb.resolve import resolve
 
 ENDED = ("superseded", "repealed", "struck_down")
 """Statuses of protocols no longer in effect: a jurisdiction's current answers leave them out."""
@@ -37,13 +39,21 @@ class Gap(BaseModel):
     """Protocols in effect (or once in effect) that give the strongest answer."""
     model: ModelRef | None
     """The project's model provision that would close the gap (None when none is written)."""
+    closed_by: Forbidden | None = None
+    """The law above the place that forbids closing this gap today (in `closed_off` only)."""
 
 
 class GapReport(BaseModel):
     subject: str
     """The protocol id, or the jurisdiction id when its current protocols were combined."""
+    jurisdiction_id: str
     protocols: list[ComparedProtocol]
+    """The place's own protocols in effect; empty for a place with none (then "now" is what
+    governs there: the state's law, or nothing)."""
     gaps: list[Gap]
+    """Gaps the place's own body may legally close."""
+    closed_off: list[Gap] = []
+    """Gaps a law above the place (a state mandate or ceiling) closes off, with that law."""
 
 
 def find_gaps(db: Session, subject: str) -> GapReport:
@@ -53,25 +63,31 @@ def find_gaps(db: Session, subject: str) -> GapReport:
     everything = store.get_protocols(db)
     took_effect = [p for p in everything if p.status not in NOT_IN_EFFECT]
     own = [p for p in everything if p.id == subject]
+    place = own[0].jurisdiction_id if own else subject
     if not own:
         own = [
             p
             for p in everything
             if p.jurisdiction_id == subject and p.status not in NOT_IN_EFFECT + ENDED
         ]
-        if not own:
-            if subject not in {j.id for j in store.list_jurisdictions(db)}:
-                raise NotFound(f"no protocol or jurisdiction with id {subject!r}")
-            raise NotFound(f"jurisdiction {subject!r} has no protocol in effect")
+        if not own and subject not in {j.id for j in store.list_jurisdictions(db)}:
+            raise NotFound(f"no protocol or jurisdiction with id {subject!r}")
+    # What governs the place today: the current answer of a place without protocols of its
+    # own, and the laws above it that close gaps off (docs/layers.md).
+    governs = {a.key: a for a in resolve(db, place).answers}
     models_by_key: dict[str, list[models.ModelProvisionBase]] = {}
     for model in store.model_provisions(db):
         models_by_key.setdefault(model.key, []).append(model)
 
-    gaps = []
+    gaps: list[Gap] = []
+    closed: list[Gap] = []
     for spec in book.keys.values():
         if spec.type == TEXT:
             continue
-        current = _best(spec, [a.value for p in own for a in p.coding if a.key == spec.key])
+        if own:
+            current = _best(spec, [a.value for p in own for a in p.coding if a.key == spec.key])
+        else:
+            current = governs[spec.key].value
         answers = {p.id: a.value for p in took_effect for a in p.coding if a.key == spec.key}
         strongest = _best(spec, list(answers.values()))
         best_rank = spec.rank(strongest)
@@ -83,8 +99,15 @@ def find_gaps(db: Session, subject: str) -> GapReport:
         choices = models_by_key.get(spec.key, [])
         exact = [m for m in choices if m.value == value_text(strongest)]
         closing = next(iter(exact or choices), None)
-        gaps.append(
+        answer = governs.get(spec.key)
+        bar = (
+            forbidden_here(db, book, place, {spec.key: value_text(strongest)})
+            if answer is not None and closed_off(book, answer, strongest)
+            else []
+        )
+        (closed if bar else gaps).append(
             Gap(
+                closed_by=bar[0] if bar else None,
                 key=spec.key,
                 question=spec.question,
                 current_value=current,
@@ -103,7 +126,13 @@ def find_gaps(db: Session, subject: str) -> GapReport:
                 else None,
             )
         )
-    return GapReport(subject=subject, protocols=[ComparedProtocol.of(p) for p in own], gaps=gaps)
+    return GapReport(
+        subject=subject,
+        jurisdiction_id=place,
+        protocols=[ComparedProtocol.of(p) for p in own],
+        gaps=gaps,
+        closed_off=closed,
+    )
 
 
 def _best(spec: CodebookKey, values: list[Value]) -> Value:
@@ -137,6 +166,7 @@ def gaps_csv(report: GapReport) -> str:
 
 def gaps_markdown(report: GapReport) -> str:
     names = ", ".join(f"{p.jurisdiction_name}: {p.title}" for p in report.protocols)
+    names = names or report.jurisdiction_id
     lines = [
         f"# Where {names} could protect more",
         "",
@@ -152,4 +182,9 @@ def gaps_markdown(report: GapReport) -> str:
         )
     if not report.gaps:
         lines.append("| (no gaps: nothing in the knowledge base is more protective) | | | | |")
+    if report.closed_off:
+        lines += ["", "## Closed off by state law", ""]
+        lines += [
+            f"- {gap.question} {gap.closed_by.text}" for gap in report.closed_off if gap.closed_by
+        ]
     return "\n".join(lines) + "\n"

@@ -12,6 +12,7 @@ from typing import Any
 from kb.codebook import BOOLEAN, CHOICE, KEY_TYPES, NOT_ADDRESSED, Codebook, CodebookKey, value_text
 from kb.errors import Problem, ValidationFailed, display_path
 from kb.fields import Fields, Report
+from kb.gazetteer import GAZETTEER, merge, read_gazetteer
 from kb.model_language import MODELS_DIR, check_model_references, model_files, read_models
 from kb.protocol_file import read_context, read_protocol
 from kb.records import (
@@ -26,7 +27,7 @@ from kb.yamltext import YamlSyntaxError, load_yaml
 
 CODEBOOK, TOPICS, JURISDICTIONS = "codebook.yaml", "topics.yaml", "jurisdictions.yaml"
 CONTEXT_DIR = "context"
-RESERVED_DIRS = {CONTEXT_DIR, MODELS_DIR}
+RESERVED_DIRS = {CONTEXT_DIR, MODELS_DIR, GAZETTEER.parts[0]}
 KEY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 STATE = re.compile(r"^[A-Z]{2}$")
 
@@ -82,7 +83,11 @@ def load_dataset(root: Path, progress: Progress | None = None) -> tuple[Dataset,
     topics = _read_topics(found.yaml_list(root, TOPICS, "topics"))
     topic_ids = {t.id for t in topics}
     codebook = _read_codebook(found.yaml_list(root, CODEBOOK, "keys"), topic_ids)
-    jurisdictions = _read_jurisdictions(found.yaml_list(root, JURISDICTIONS, "jurisdictions"))
+    jurisdictions = _read_jurisdictions(
+        found.yaml_list(root, JURISDICTIONS, "jurisdictions"),
+        _read_gazetteer(root, found),
+        found.reporter(root / GAZETTEER),
+    )
 
     contexts: list[ContextRecord] = []
     for path in sorted((root / CONTEXT_DIR).glob("*.md")):
@@ -147,6 +152,7 @@ def load_dataset(root: Path, progress: Progress | None = None) -> tuple[Dataset,
 def content_files(root: Path) -> list[Path]:
     """Every file the content is made of, in a fixed order."""
     files = [root / name for name in (CODEBOOK, TOPICS, JURISDICTIONS) if (root / name).is_file()]
+    files += [root / GAZETTEER] if (root / GAZETTEER).is_file() else []
     files += sorted((root / CONTEXT_DIR).glob("*.md"))
     files += sorted(p for p in root.glob("*/*.md") if p.parent.name not in RESERVED_DIRS)
     files += model_files(root)
@@ -184,7 +190,22 @@ def _read_topics(items: list[Fields]) -> list[TopicRecord]:
     return topics
 
 
-def _read_jurisdictions(items: list[Fields]) -> list[JurisdictionRecord]:
+def _read_gazetteer(root: Path, found: _Collector) -> list[JurisdictionRecord]:
+    path = root / GAZETTEER
+    if not path.exists():  # optional: content without it lists every place in jurisdictions.yaml
+        return []
+    text = found.read(path, root)
+    return [] if text is None else read_gazetteer(text, found.reporter(path))
+
+
+def _read_jurisdictions(
+    items: list[Fields], gazetteer: list[JurisdictionRecord], report_gazetteer: Report
+) -> list[JurisdictionRecord]:
+    seen: set[str] = set()
+    for record in gazetteer:
+        if record.id in seen:
+            report_gazetteer(record.line, f"id {record.id!r} is listed twice")
+        seen.add(record.id)
     records: list[JurisdictionRecord] = []
     for item in items:
         item.check_keys(("id", "name", "level", "state", "parent"))
@@ -197,17 +218,25 @@ def _read_jurisdictions(items: list[Fields]) -> list[JurisdictionRecord]:
             level=item.choice("level", LEVELS) or "",
             state=state or "",
             parent=item.slug("parent", required=False),
+            line=item.line(),
         )
         if any(r.id == record.id for r in records):
             item.problem(("id",), f"jurisdiction {record.id!r} is listed twice")
         elif record.parent and record.parent == record.id:
             item.problem(("parent",), "a jurisdiction cannot be its own parent")
         records.append(record)
-    known = {r.id for r in records}
+    merged = merge(gazetteer, records)
+    known = {r.id for r in merged}
     for item, record in zip(items, records, strict=True):
         if record.parent and record.parent not in known:
             item.problem(("parent",), f"unknown jurisdiction {record.parent!r}")
-    return records
+    listed = {r.id for r in records}
+    for record in gazetteer:
+        if record.parent and record.parent not in known and record.id not in listed:
+            report_gazetteer(
+                record.line, f"parent {record.parent!r} of {record.id!r} is not in the gazetteer"
+            )
+    return merged
 
 
 def _read_codebook(items: list[Fields], topic_ids: set[str]) -> Codebook:
@@ -306,6 +335,13 @@ def _check_references(dataset: Dataset, found: _Collector, unreadable: set[str])
                 protocol.lines["jurisdiction"],
                 f"unknown jurisdiction {protocol.jurisdiction!r}; add it to jurisdictions.yaml",
             )
+        for case in protocol.litigation:
+            for context_id in case.context:
+                if context_id not in contexts:
+                    report(case.line, f"litigation: unknown background record {context_id!r}")
+            for place in case.jurisdictions:
+                if place not in jurisdictions:
+                    report(case.line, f"litigation: unknown jurisdiction {place!r}")
         source_ids = {s.id for s in protocol.sources}
         anchors: set[str] = set()
         for provision in protocol.provisions:

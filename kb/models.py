@@ -11,7 +11,7 @@ from pydantic import Field as Public
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bump when a table changes: a PostgreSQL build then recreates the tables."""
 
 # --- Closed sets: validated when content is loaded, enums in the API --------------------------
@@ -26,6 +26,7 @@ ProtocolKind = Literal[
     "executive_order",
     "agency_policy",
     "executive_action",
+    "court_order",
 ]
 Status = Literal[
     "introduced",
@@ -37,6 +38,7 @@ Status = Literal[
     "superseded",
     "repealed",
     "struck_down",
+    "preempted",
 ]
 Confidence = Literal["two_sources", "one_source", "unverified"]
 SourceKind = Literal["official", "secondary"]
@@ -55,8 +57,23 @@ DATE_KEYS = (
     "superseded",
     "repealed",
     "struck_down",
+    "preempted",
 )
 """The events a protocol file may date, in the order of a law's life."""
+Binds = Literal[
+    "own_agencies",
+    "all_local_agencies",
+    "local_governments",
+    "sheriffs",
+    "jails",
+    "police",
+]
+"""Whom a protocol binds: its own body's agencies (the default), or those of the places below it."""
+Effect = Literal["floor", "ceiling", "mandate"]
+"""What a binding law's answer does to the layers below: the least protective answer they may
+give (floor), the most protective (ceiling), or the one they must give (mandate)."""
+PenaltyKind = Literal["fine", "removal_from_office", "criminal", "loss_of_funds"]
+CaseStatus = Literal["pending", "decided"]
 
 
 class PartialDate(BaseModel):
@@ -90,6 +107,7 @@ class ProtocolDates(BaseModel):
     superseded: PartialDate | None
     repealed: PartialDate | None
     struck_down: PartialDate | None
+    preempted: PartialDate | None
 
     @classmethod
     def of(cls, dates: dict[str, str]) -> ProtocolDates:
@@ -106,7 +124,10 @@ class JurisdictionBase(SQLModel):
     name: str
     level: str = Field(index=True)
     state: str = Field(index=True)
-    parent_id: str | None = Field(default=None, foreign_key="jurisdiction.id")
+    parent_id: str | None = Field(default=None, foreign_key="jurisdiction.id", index=True)
+    fips: str | None = Field(
+        default=None, description="Census FIPS code: 2 digits for a state, 5 for a county"
+    )
 
 
 class Jurisdiction(JurisdictionBase, table=True):
@@ -175,10 +196,19 @@ class ProtocolBase(SQLModel):
     verified_on: str
     confidence: str
     verified_note: str | None = None
+    binds: list[str] = Field(
+        default_factory=lambda: ["own_agencies"], sa_column=Column(JSON, nullable=False)
+    )
 
 
 class Protocol(ProtocolBase, table=True):
     source_path: str
+    penalties: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    litigation: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class ProtocolLink(SQLModel, table=True):
@@ -275,6 +305,8 @@ class CodedAnswerBase(SQLModel):
     """Protectiveness rank: 0 is most protective; hours or years for integer keys."""
     note: str | None = None
     confidence: str | None = None
+    effect: str | None = None
+    """floor, ceiling or mandate, for a law that binds the places below it; else NULL."""
 
 
 class CodedAnswer(CodedAnswerBase, table=True):
@@ -409,6 +441,10 @@ class ProtocolSummary(ProtocolBase):
     status: Status
     confidence: Confidence
     jurisdiction_name: str
+    binds: list[Binds] = Public(  # type: ignore[assignment]  # the API's enum
+        default=["own_agencies"],
+        description="Whom it binds: its own body's agencies, or those of the places below it",
+    )
 
     @field_serializer("dates")
     def _dated(self, value: dict[str, str]) -> ProtocolDates:
@@ -426,6 +462,54 @@ class CodedAnswerPublic(SQLModel):
     note: str | None = None
     confidence: Confidence | None = None
     provisions: list[str] = Public(default=[], serialization_alias="provision_ids")
+    effect: Effect | None = Public(
+        default=None,
+        description="For a law that binds the places below it: floor (they may protect more, "
+        "not less), ceiling (they may not protect more) or mandate (they must do this)",
+    )
+
+
+class Penalty(BaseModel):
+    """A sanction a binding law attaches to breaking it."""
+
+    kind: PenaltyKind
+    liable: str = Public(description="Who is liable (an official, an agency, the local body)")
+    summary: str
+    amount: str | None = None
+    provisions: list[str] = Public(default=[], serialization_alias="provision_ids")
+    sources: list[str] = Public(default=[], serialization_alias="source_keys")
+    confidence: Confidence | None = None
+
+
+class CourtCase(BaseModel):
+    """A court case bearing on a protocol, and any injunction it issued."""
+
+    case: str
+    court: str
+    status: CaseStatus
+    summary: str
+    citation: str | None = None
+    filed: str | None = None
+    decided: str | None = None
+    keys: list[str] = Public(
+        default=[],
+        serialization_alias="codebook_keys",
+        description="The questions it bears on; empty means the whole protocol",
+    )
+    enjoined_from: str | None = None
+    enjoined_until: str | None = None
+    jurisdictions: list[str] = Public(
+        default=[],
+        serialization_alias="jurisdiction_ids",
+        description="Where the injunction applies; empty means everywhere the protocol binds",
+    )
+    sources: list[str] = Public(default=[], serialization_alias="source_keys")
+    context: list[str] = Public(default=[], serialization_alias="context_ids")
+    confidence: Confidence | None = None
+
+    @field_serializer("filed", "decided", "enjoined_from", "enjoined_until")
+    def _partial(self, value: str | None) -> PartialDate | None:
+        return None if value is None else PartialDate.of(value)
 
 
 class KeyTerm(BaseModel):
@@ -457,3 +541,5 @@ class ProtocolPublic(ProtocolSummary):
     sources: list[SourcePublic] = []
     coding: list[CodedAnswerPublic] = []
     provisions: list[ProvisionPublic] = []
+    penalties: list[Penalty] = []
+    litigation: list[CourtCase] = []

@@ -8,15 +8,22 @@ from kb.codebook import Codebook
 from kb.fields import Fields, Report
 from kb.markdown_body import parse_body
 from kb.records import (
+    BINDS,
+    CASE_STATUSES,
     CONFIDENCES,
     CONTEXT_KINDS,
     DATE_KEYS,
+    EFFECTS,
     KINDS,
+    OWN_AGENCIES,
+    PENALTY_KINDS,
     SOURCE_KINDS,
     STATUS_NEEDS_DATE,
     STATUSES,
+    CaseRecord,
     CodedAnswerRecord,
     ContextRecord,
+    PenaltyRecord,
     ProtocolRecord,
     SourceRecord,
 )
@@ -24,11 +31,18 @@ from kb.yamltext import YamlDoc, YamlSyntaxError, load_yaml
 
 PROTOCOL_FIELDS = (
     "id", "jurisdiction", "title", "citation", "kind", "body", "status", "dates",
-    "predecessor", "successor", "sources", "coding", "verified",
+    "predecessor", "successor", "sources", "coding", "verified", "binds", "penalties",
+    "litigation",
 )  # fmt: skip
 CONTEXT_FIELDS = ("id", "title", "kind", "date", "citation", "sources", "verified")
 SOURCE_FIELDS = ("id", "url", "title", "kind", "accessed", "publisher", "date", "supports", "note")
-ANSWER_FIELDS = ("value", "provisions", "note", "confidence")
+ANSWER_FIELDS = ("value", "provisions", "note", "confidence", "effect")
+PENALTY_FIELDS = ("kind", "liable", "summary", "amount", "provisions", "sources", "confidence")
+CASE_FIELDS = (
+    "case", "court", "status", "summary", "citation", "filed", "decided", "keys",
+    "enjoined_from", "enjoined_until", "jurisdictions", "sources", "context", "confidence",
+)  # fmt: skip
+COURT_ORDER = "court_order"
 
 
 @dataclass
@@ -140,9 +154,116 @@ def read_protocol(
     record.verified_on, record.confidence, record.verified_note = read_verified(front)
     body = parse_body(source.body, source.body_line, report)
     record.overview, record.provisions = body.overview, body.provisions
+    _read_binds(front, record)
+    record.penalties = _read_penalties(front, record)
+    record.litigation = _read_litigation(front, record, codebook)
     if codebook is not None:
         _read_coding(front, codebook, record)
     return record
+
+
+def _read_binds(front: Fields, record: ProtocolRecord) -> None:
+    if "binds" not in front.data:
+        return
+    binds = front.ids("binds")
+    for i, value in enumerate(binds):
+        if value not in BINDS:
+            front.problem(("binds", i), f"{value!r} is not allowed; allowed: {', '.join(BINDS)}")
+    if binds and all(b in BINDS for b in binds):
+        record.binds = binds
+    if record.binds_others and record.kind == "bill":
+        front.problem(("binds",), "a bill binds no one; record the act it became")
+
+
+def _check_cited(item: Fields, record: ProtocolRecord, name: str, anchors: list[str]) -> None:
+    known = {p.anchor for p in record.provisions}
+    for i, anchor in enumerate(anchors):
+        if anchor not in known:
+            item.problem((name, i), f"no provision with anchor {anchor!r} in this file")
+
+
+def _check_sources(item: Fields, record: ProtocolRecord, ids: list[str]) -> None:
+    known = {s.id for s in record.sources}
+    for i, source in enumerate(ids):
+        if source not in known:
+            item.problem(
+                ("sources", i), f"unknown source {source!r}; give it as `id:` under sources"
+            )
+
+
+def _read_penalties(front: Fields, record: ProtocolRecord) -> list[PenaltyRecord]:
+    penalties: list[PenaltyRecord] = []
+    items = front.items("penalties", required=False)
+    if items and not record.binds_others:
+        front.problem(("penalties",), "penalties belong to a law that binds others: add `binds:`")
+    for item in items:
+        item.check_keys(PENALTY_FIELDS)
+        provisions, sources = item.ids("provisions"), item.ids("sources")
+        if item.ok and not provisions:
+            item.problem(("provisions",), "cite at least one provision that sets this penalty")
+        _check_cited(item, record, "provisions", provisions)
+        _check_sources(item, record, sources)
+        kind = item.choice("kind", PENALTY_KINDS)
+        liable, summary = item.text("liable"), item.text("summary")
+        if kind and liable and summary:
+            penalties.append(
+                PenaltyRecord(
+                    kind=kind,
+                    liable=liable,
+                    summary=summary,
+                    provisions=provisions,
+                    line=item.line(),
+                    amount=item.text("amount", required=False),
+                    sources=sources,
+                    confidence=item.choice("confidence", CONFIDENCES, required=False),
+                )
+            )
+    return penalties
+
+
+def _read_litigation(
+    front: Fields, record: ProtocolRecord, codebook: Codebook | None
+) -> list[CaseRecord]:
+    cases: list[CaseRecord] = []
+    for item in front.items("litigation", required=False):
+        item.check_keys(CASE_FIELDS)
+        keys, sources = item.ids("keys"), item.ids("sources")
+        for i, key in enumerate(keys):
+            if codebook is not None and key not in codebook:
+                item.problem(("keys", i), f"unknown codebook key {key!r}")
+        _check_sources(item, record, sources)
+        enjoined_from = item.date("enjoined_from", required=False, partial=True)
+        enjoined_until = item.date("enjoined_until", required=False, partial=True)
+        if enjoined_until and not enjoined_from:
+            item.problem(("enjoined_until",), "an injunction's end needs its start: enjoined_from")
+        if enjoined_from and enjoined_until and enjoined_until < enjoined_from:
+            item.problem(("enjoined_until",), "the injunction cannot end before it starts")
+        status = item.choice("status", CASE_STATUSES)
+        decided = item.date("decided", required=False, partial=True)
+        if status == "decided" and not decided:
+            item.problem(("decided",), "a decided case needs the date it was decided")
+        name, court, summary = item.text("case"), item.text("court"), item.text("summary")
+        if name and court and status and summary:
+            cases.append(
+                CaseRecord(
+                    case=name,
+                    court=court,
+                    status=status,
+                    summary=summary,
+                    line=item.line(),
+                    citation=item.text("citation", required=False),
+                    filed=item.date("filed", required=False, partial=True),
+                    decided=decided,
+                    keys=keys,
+                    enjoined_from=enjoined_from,
+                    enjoined_until=enjoined_until,
+                    jurisdictions=item.ids("jurisdictions"),
+                    sources=sources,
+                    context=item.ids("context"),
+                    confidence=item.choice("confidence", CONFIDENCES, required=False),
+                )
+            )
+    return cases
 
 
 def _read_coding(front: Fields, codebook: Codebook, record: ProtocolRecord) -> None:
@@ -183,6 +304,15 @@ def _read_coding(front: Fields, codebook: Codebook, record: ProtocolRecord) -> N
                 )
         if not cited and not spec.is_unaddressed(answer_value):
             entry.problem(("provisions",), "cite at least one provision that supports this answer")
+        effect = entry.choice("effect", EFFECTS, required=False)
+        if effect is not None:
+            if not (record.binds_others or record.kind == COURT_ORDER):
+                entry.problem(
+                    ("effect",),
+                    f"only a law that binds others has an effect; add `binds:` (not only {OWN_AGENCIES})",
+                )
+            elif spec.type == "text" or spec.is_unaddressed(answer_value):
+                entry.problem(("effect",), "an effect needs an answer it can fix or bound")
         record.coding[key] = CodedAnswerRecord(
             key=key,
             value=answer_value,
@@ -190,6 +320,7 @@ def _read_coding(front: Fields, codebook: Codebook, record: ProtocolRecord) -> N
             line=entry.line(),
             note=entry.text("note", required=False),
             confidence=entry.choice("confidence", CONFIDENCES, required=False),
+            effect=effect,
         )
     if coding.ok:
         for spec in codebook:

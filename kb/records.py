@@ -8,7 +8,18 @@ from typing import get_args
 from kb.codebook import Codebook, Value
 from kb.model_language import ModelSet
 from kb.models import DATE_KEYS as DATE_KEYS
-from kb.models import Confidence, ContextKind, Level, ProtocolKind, SourceKind, Status
+from kb.models import (
+    Binds,
+    CaseStatus,
+    Confidence,
+    ContextKind,
+    Effect,
+    Level,
+    PenaltyKind,
+    ProtocolKind,
+    SourceKind,
+    Status,
+)
 
 # The closed sets live in kb.models (as the API's enums); here as tuples for validation.
 LEVELS = get_args(Level)
@@ -17,10 +28,15 @@ STATUSES = get_args(Status)
 # The protocol's year is taken from the first of these dates that is present.
 YEAR_FROM = ("signed", "vetoed", "adopted", "issued", "passed", "effective", "introduced")
 # A status that must be backed by the date of the same name.
-STATUS_NEEDS_DATE = ("vetoed", "superseded", "repealed", "struck_down")
+STATUS_NEEDS_DATE = ("vetoed", "superseded", "repealed", "struck_down", "preempted")
 CONFIDENCES = get_args(Confidence)
 SOURCE_KINDS = get_args(SourceKind)
 CONTEXT_KINDS = get_args(ContextKind)
+BINDS = get_args(Binds)
+OWN_AGENCIES = "own_agencies"
+EFFECTS = get_args(Effect)
+PENALTY_KINDS = get_args(PenaltyKind)
+CASE_STATUSES = get_args(CaseStatus)
 
 
 @dataclass
@@ -30,6 +46,10 @@ class JurisdictionRecord:
     level: str
     state: str
     parent: str | None = None
+    fips: str | None = None
+    """The Census FIPS code: 2 digits for a state, 5 for a county; None for other places."""
+    line: int = 0
+    """Line in the file it was read from (the gazetteer CSV or jurisdictions.yaml)."""
 
 
 @dataclass
@@ -81,6 +101,45 @@ class CodedAnswerRecord:
     line: int
     note: str | None = None
     confidence: str | None = None
+    effect: str | None = None
+    """floor, ceiling or mandate: only in a protocol that binds the places below it."""
+
+
+@dataclass
+class PenaltyRecord:
+    """A sanction a binding law attaches to breaking it, as a cited fact."""
+
+    kind: str
+    liable: str
+    summary: str
+    provisions: list[str]
+    line: int
+    amount: str | None = None
+    sources: list[str] = field(default_factory=list)
+    confidence: str | None = None
+
+
+@dataclass
+class CaseRecord:
+    """A court case bearing on a protocol: pending or decided, and any injunction it issued."""
+
+    case: str
+    court: str
+    status: str
+    summary: str
+    line: int
+    citation: str | None = None
+    filed: str | None = None
+    decided: str | None = None
+    keys: list[str] = field(default_factory=list)
+    """Codebook keys it bears on; empty means the whole protocol."""
+    enjoined_from: str | None = None
+    enjoined_until: str | None = None
+    jurisdictions: list[str] = field(default_factory=list)
+    """Where the injunction applies; empty means everywhere the protocol binds."""
+    sources: list[str] = field(default_factory=list)
+    context: list[str] = field(default_factory=list)
+    confidence: str | None = None
 
 
 @dataclass
@@ -103,8 +162,16 @@ class ProtocolRecord:
     verified_note: str | None = None
     overview: str = ""
     provisions: list[ProvisionRecord] = field(default_factory=list)
+    binds: list[str] = field(default_factory=lambda: [OWN_AGENCIES])
+    penalties: list[PenaltyRecord] = field(default_factory=list)
+    litigation: list[CaseRecord] = field(default_factory=list)
     lines: dict[str, int] = field(default_factory=dict)
     """File line of front-matter fields, for messages found across files."""
+
+    @property
+    def binds_others(self) -> bool:
+        """Whether it binds places below its own jurisdiction (a state law binding counties)."""
+        return any(b != OWN_AGENCIES for b in self.binds)
 
     @property
     def year(self) -> int | None:

@@ -76,6 +76,12 @@ def _remembered(db: Session, key: Hashable, compute: Callable[[], T]) -> T:
     return cast(T, memo[key])
 
 
+def per_build(db: Session, key: str, compute: Callable[[], T]) -> T:
+    """`compute()` once per build and database, shared by every later call: for indexes other
+    modules derive from the store (kb.resolve). Treat what it returns as read-only."""
+    return _remembered(db, ("per build", key), compute)
+
+
 def build_info(db: Session) -> models.BuildInfoPublic:
     """When and from what the data was built; DatabaseUnavailable when there is no build.
 
@@ -134,6 +140,24 @@ def list_jurisdictions(db: Session) -> list[models.JurisdictionPublic]:
         return [models.JurisdictionPublic.model_validate(row) for row in rows]
 
     return list(_remembered(db, "jurisdictions", read))
+
+
+def find_places(db: Session, text: str, limit: int = 20) -> list[models.JurisdictionPublic]:
+    """Places whose id or name matches what someone typed ("harris", "Harris County, Texas",
+    "us-tx-harris-county"): an exact id or name first, then names holding every word typed."""
+    wanted = " ".join(text.lower().replace(",", " ").split())
+    if not wanted:
+        return []
+    places = list_jurisdictions(db)
+    exact = [
+        j for j in places if wanted in (j.id, " ".join(j.name.lower().replace(",", " ").split()))
+    ]
+    if exact:
+        return exact
+    words = wanted.split()
+    found = [j for j in places if all(w in j.name.lower() or w == j.state.lower() for w in words)]
+    found.sort(key=lambda j: (not j.name.lower().startswith(words[0]), j.level != "county", j.name))
+    return found[:limit]
 
 
 def list_topics(db: Session) -> list[models.TopicPublic]:
@@ -401,11 +425,27 @@ def _read_protocols(db: Session, ids: list[str] | None) -> list[models.ProtocolP
         .order_by(col(models.CodedAnswerProvision.provision_id))
     ).all():
         supports[(row.protocol_id, row.key)].append(row.provision_id)
+    facts = {
+        row[0]: (row[1], row[2])
+        for row in db.exec(
+            select(models.Protocol.id, models.Protocol.penalties, models.Protocol.litigation).where(
+                of_wanted(models.Protocol.id)
+            )
+        ).all()
+    }
     order = list(book.keys)
     return [
         models.ProtocolPublic.model_validate(
             summaries[pid],
             update={
+                "penalties": [
+                    models.Penalty.model_validate({k: v for k, v in x.items() if k != "line"})
+                    for x in facts[pid][0]
+                ],
+                "litigation": [
+                    models.CourtCase.model_validate({k: v for k, v in x.items() if k != "line"})
+                    for x in facts[pid][1]
+                ],
                 "predecessors": sorted(k.predecessor_id for k in links if k.successor_id == pid),
                 "successors": sorted(k.successor_id for k in links if k.predecessor_id == pid),
                 "sources": [models.SourcePublic.model_validate(s) for s in sources.get(pid, [])],
@@ -443,6 +483,7 @@ def _answer(
         note=row.note,
         confidence=cast(models.Confidence | None, row.confidence),  # checked when loaded
         provisions=provisions,
+        effect=cast(models.Effect | None, row.effect),
     )
 
 

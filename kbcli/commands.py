@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import html
 import json
 import sys
@@ -25,6 +26,8 @@ from kb.export import export_json
 from kb.gaps import find_gaps, gaps_csv, gaps_markdown
 from kb.loader import Progress, content_version, load_dataset
 from kb.registry import import_captures
+from kb.resolve import resolve
+from kb.resolve_render import resolution_markdown, resolution_table
 from kb.settings import Settings
 from search_index.build import IndexReport, build_index, generation_version
 from search_index.generations import current_generation
@@ -136,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
     draft.add_argument("--name", required=True, help='the adopting body, e.g. "Example County"')
     draft.add_argument("--level", choices=get_args(models.Level), required=True)
     draft.add_argument(
+        "--jurisdiction",
+        metavar="ID",
+        help="the adopter's gazetteer id (e.g. us-tx-harris-county): clauses the laws above it "
+        "forbid are left out, with the law and its penalties named",
+    )
+    draft.add_argument(
         "--choose",
         action="append",
         default=[],
@@ -170,7 +179,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     gaps.add_argument("subject", metavar="PROTOCOL", help="a protocol id, or a jurisdiction id")
     gaps.add_argument("--format", choices=["md", "csv", "json"], default="md")
+    where = command(
+        "resolve",
+        "Which rules apply in a place (a state or county id from the gazetteer) on a date.",
+    )
+    where.add_argument("jurisdiction", metavar="JURISDICTION", help="e.g. us-tx-harris-county")
+    where.add_argument(
+        "--as-of", type=_day, metavar="YYYY-MM-DD", help="the date asked about (default: today)"
+    )
+    where.add_argument("--format", choices=["table", "json", "md"], default="table")
     return parser
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2016-01-01") from None
 
 
 T = TypeVar("T")
@@ -205,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "draft": _draft,
             "gaps": _gaps,
             "import-287g": _import_287g,
+            "resolve": _resolve,
         }[args.command]
         return handler(settings, args)
     except ValidationFailed as exc:
@@ -377,7 +403,7 @@ def _draft(settings: Settings, args: argparse.Namespace) -> int:
         raise InvalidOptions("a DOCX draft is a file: give --output FILE")
     try:
         options = DraftOptions(
-            adopter=Adopter(name=args.name, level=args.level),
+            adopter=Adopter(name=args.name, level=args.level, jurisdiction_id=args.jurisdiction),
             choices=choices,
             start_from=args.start_from,
             strengthen=args.strengthen,
@@ -403,4 +429,15 @@ def _gaps(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
         sys.stdout.write(gaps_markdown(report))
+    return 0
+
+
+def _resolve(settings: Settings, args: argparse.Namespace) -> int:
+    resolution = _read(settings, lambda db: resolve(db, args.jurisdiction, args.as_of))
+    if args.format == "json":
+        sys.stdout.write(resolution.model_dump_json(indent=2, by_alias=True) + "\n")
+    elif args.format == "md":
+        sys.stdout.write(resolution_markdown(resolution))
+    else:
+        sys.stdout.write(resolution_table(resolution))
     return 0

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import DB
@@ -19,10 +20,11 @@ from kb.compare import MAX_COMPARED, compare_protocols
 from kb.diff import diff_versions
 from kb.draft import OMIT, STRONGEST, Adopter, DraftOptions, draft_policy
 from kb.draft_render import MEDIA_TYPES, render_draft
-from kb.errors import KBError, QuerySyntaxError
+from kb.errors import InvalidParameter, KBError, QuerySyntaxError
 from kb.gaps import find_gaps
 from kb.overview import overview
 from kb.records import DATE_KEYS
+from kb.resolve import LAYER_LABELS, resolve
 from kb.score import RUBRIC, protection_score
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +40,7 @@ STATUS_NOTES = {
     "superseded": "superseded by a later protocol",
     "repealed": "repealed",
     "struck_down": "struck down by a court",
+    "preempted": "preempted by a higher law",
 }
 
 
@@ -108,7 +111,11 @@ def _suggestions(db: DB) -> list[tuple[str, str]]:
     """What the query box suggests while typing: topics, codebook questions, jurisdictions."""
     book = store.codebook(db)
     suggestions = [(f"topic:{t.id}", t.name) for t in store.list_topics(db)]
-    suggestions += [(f"jurisdiction:{j.id}", j.name) for j in store.list_jurisdictions(db)]
+    # Only places with a protocol: the gazetteer's other 3,000 counties would find nothing.
+    having = {p.jurisdiction_id for p in store.list_protocols(db)}
+    suggestions += [
+        (f"jurisdiction:{j.id}", j.name) for j in store.list_jurisdictions(db) if j.id in having
+    ]
     for spec in book.keys.values():
         if spec.type == TEXT:
             continue
@@ -126,6 +133,55 @@ def _names(db: DB) -> dict[str, dict[str, str]]:
         "jurisdiction": {j.id: j.name for j in store.list_jurisdictions(db)},
         "topic": {t.id: t.name for t in store.list_topics(db)},
     }
+
+
+@router.get("/where", response_class=HTMLResponse, response_model=None)
+def where_search(
+    request: Request, db: DB, place: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse | RedirectResponse:
+    """The find-your-county form: one match goes straight to its page, several are listed."""
+    matches = store.find_places(db, place)
+    if len(matches) == 1:
+        return RedirectResponse(f"/where/{matches[0].id}", status_code=303)
+    return render(request, "where_search.html", {"place": place, "matches": matches})
+
+
+@router.get("/where/places.json", include_in_schema=False)
+def where_places(db: DB) -> JSONResponse:
+    """Every place's id and name, for the type-ahead of the find-your-county box."""
+    return JSONResponse([[j.id, j.name] for j in store.list_jurisdictions(db)])
+
+
+@router.get("/where/{jurisdiction_id}", response_class=HTMLResponse)
+def where(
+    request: Request,
+    db: DB,
+    jurisdiction_id: str,
+    as_of: Annotated[str, Query(max_length=20)] = "",
+) -> HTMLResponse:
+    day = None
+    if as_of:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise InvalidParameter(
+                f"{as_of!r} is not a date; write it as YYYY-MM-DD", field="as_of"
+            ) from None
+    resolution = resolve(db, jurisdiction_id, day)
+    return render(
+        request,
+        "where.html",
+        {"r": resolution, "as_of": as_of, "layers": LAYER_LABELS},
+    )
+
+
+def _alongside(db: DB, protocol_id: str, jurisdiction_id: str) -> list[Any]:
+    """The other laws in force today in the protocol's place, from every layer."""
+    return [
+        law
+        for law in resolve(db, jurisdiction_id).laws
+        if law.governs and law.protocol_id != protocol_id
+    ]
 
 
 @router.get("/protocols/{protocol_id:path}", response_class=HTMLResponse)
@@ -150,6 +206,8 @@ def protocol(request: Request, db: DB, protocol_id: str) -> HTMLResponse:
             "status_notes": STATUS_NOTES,
             "score": protection_score(book, found),
             "rubric": RUBRIC,
+            "alongside": _alongside(db, found.id, found.jurisdiction_id),
+            "layers": LAYER_LABELS,
         },
     )
 
@@ -438,7 +496,7 @@ def draft_download(
 @router.get("/gaps/{subject:path}", response_class=HTMLResponse)
 def gaps_page(request: Request, db: DB, subject: str) -> HTMLResponse:
     report = find_gaps(db, subject)
-    jurisdiction = store.get_jurisdiction(db, report.protocols[0].jurisdiction_id)
+    jurisdiction = store.get_jurisdiction(db, report.jurisdiction_id)
     book = store.codebook(db)
     protocols = {p.id: p for p in store.get_protocols(db, [p.id for p in report.protocols])}
     scores = [protection_score(book, protocols[p.id]) for p in report.protocols]

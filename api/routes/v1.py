@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import urlencode
 
@@ -23,6 +23,7 @@ from kb.diff import VersionDiff, diff_versions
 from kb.errors import InvalidParameter, UnknownParameter
 from kb.export import export_json
 from kb.formats import coded_answers_csv, comparison_csv, comparison_markdown
+from kb.resolve import Resolution, resolve
 from search_index.search import MAX_PER_PAGE, SearchResult
 
 T = TypeVar("T")
@@ -190,6 +191,39 @@ def jurisdiction(
     dataset: DatasetDep,
 ) -> dict[str, Any]:
     return {"data": store.get_jurisdiction(db, jurisdiction_id), "dataset": dataset}
+
+
+@router.get(
+    "/resolve/{jurisdiction_id}",
+    operation_id="resolveJurisdiction",
+    response_model=Item[Resolution],
+    summary="Which rules apply in a place on a date",
+    description="Per codebook question: the answer that governs the place on the date, the laws "
+    "that set or bound it with their provision cites, the layer each comes from (state, court "
+    "order, county, city), the room left to the local body, and any conflict between layers or "
+    "case in court. Any state or county id from the gazetteer works, with or without protocols "
+    "of its own. The rules are in docs/layers.md; this is not legal advice.",
+)
+def resolve_jurisdiction(
+    jurisdiction_id: Annotated[str, Path(examples=["us-tx-harris-county"])],
+    db: DB,
+    dataset: DatasetDep,
+    as_of: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{4}-\d{2}-\d{2}$",
+            description="The date asked about, YYYY-MM-DD (default: today)",
+            examples=["2016-01-01"],
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    day = None
+    if as_of is not None:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            raise InvalidParameter(f"as_of {as_of!r} is not a real date", field="as_of") from None
+    return {"data": resolve(db, jurisdiction_id, day), "dataset": dataset}
 
 
 # --- Protocols and provisions -----------------------------------------------------------------

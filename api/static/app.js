@@ -112,7 +112,34 @@
     });
   }
 
+  // Type-ahead for the find-your-county box: the place names arrive once, on first focus.
+  // Without this script the form still works: the server matches what was typed.
+  function placesBox() {
+    document.querySelectorAll("input[data-places]").forEach(function (input) {
+      var list = document.getElementById(input.getAttribute("list"));
+      if (!list) return;
+      var loaded = false;
+      input.addEventListener("focus", function () {
+        if (loaded) return;
+        loaded = true;
+        fetch(input.getAttribute("data-places"), { headers: { Accept: "application/json" } })
+          .then(function (r) { return r.json(); })
+          .then(function (places) {
+            var fragment = document.createDocumentFragment();
+            places.forEach(function (place) {
+              var option = document.createElement("option");
+              option.value = place[1];
+              fragment.appendChild(option);
+            });
+            list.appendChild(fragment);
+          })
+          .catch(function () { loaded = false; });
+      });
+    });
+  }
+
   function init() {
+    placesBox();
     document.querySelectorAll("button[data-copy], button[data-print]").forEach(function (b) { b.hidden = false; });
     refresh();
     pinsPage();

@@ -16,9 +16,13 @@ CASES: list[dict[str, Any]] = yaml.safe_load((FIXTURES / "bad" / "cases.yaml").r
 
 def break_content(root: Path, case: dict[str, Any]) -> None:
     path = root / case["file"]
-    original = path.read_text()
-    assert original.count(case["replace"]) == 1, f"case {case['name']}: replacement must match once"
-    path.write_text(original.replace(case["replace"], case["with"]))
+    text = path.read_text()
+    for change in [case, *case.get("also", [])]:
+        assert text.count(change["replace"]) == 1, (
+            f"case {case['name']}: replacement must match once"
+        )
+        text = text.replace(change["replace"], change["with"])
+    path.write_text(text)
 
 
 def problem_lines(stderr: str, root: Path) -> list[str]:

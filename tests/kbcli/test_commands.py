@@ -9,7 +9,7 @@ import pytest
 
 from kbcli.commands import main
 
-COMMANDS = ["validate", "build", "serve", "export", "draft", "gaps"]
+COMMANDS = ["validate", "build", "serve", "export", "draft", "gaps", "resolve"]
 
 
 @pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
@@ -169,3 +169,36 @@ def test_draft_and_gaps_from_the_command_line(
     assert capsys.readouterr().out.startswith("\ufeffkey,question")
     assert main(["gaps", "us-zz", "--database-url", url]) == 1
     assert "no protocol or jurisdiction with id 'us-zz'" in capsys.readouterr().err
+
+
+def test_resolve_from_the_command_line(
+    real_build: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = real_build[0]
+    assert main(["resolve", "us-tx-harris-county", "--database-url", url, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    detainers = next(a for a in data["answers"] if a["key"] == "detainer_response")
+    assert (detainers["value"], detainers["room"]) == ("honors_all", "must")
+    assert detainers["rules"][0]["protocol_id"] == "us-tx/sb-4-2017"
+    assert "2.251" in detainers["rules"][0]["citations"][0]
+
+    args = ["resolve", "us-tx-harris-county", "--database-url", url, "--as-of", "2016-01-01"]
+    assert main([*args, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "us-tx/sb-4-2017" not in {r["protocol_id"] for a in data["answers"] for r in a["rules"]}
+    assert main(args) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("Harris County, Texas (us-tx-harris-county) on 2016-01-01")
+    assert "not legal advice" in table
+
+    assert (
+        main(["resolve", "us-fl-miami-dade-county", "--database-url", url, "--format", "md"]) == 0
+    )
+    markdown = capsys.readouterr().out
+    assert markdown.startswith("# What rules apply in Miami-Dade County, Florida?")
+    assert "## Conflicts and cases" in markdown and "the state law governs" in markdown
+
+    assert main(["resolve", "us-zz", "--database-url", url]) == 1
+    assert "no jurisdiction with id 'us-zz'" in capsys.readouterr().err
+    assert main(["resolve", "us-tx", "--database-url", url, "--as-of", "2016-02-30"]) == 2
+    assert "is not a date" in capsys.readouterr().err

@@ -47,6 +47,9 @@ EVERY_PAGE = [
     "/draft",
     f"/draft?start_from={COOK}&strengthen=true&name=Cook+County&level=county",
     f"/gaps/{COOK}",
+    "/where/us-tx-harris-county",
+    "/where/us-fl-miami-dade-county?as_of=2020-01-01",
+    "/where?place=harris",
 ]
 
 
@@ -55,6 +58,24 @@ def test_every_page_passes_axe(page: Page, live_server: str, path: str) -> None:
     page.goto(live_server + path)
     expect(page.locator("main")).to_be_visible()
     assert_accessible(page)
+
+
+def test_from_home_type_a_county_land_on_its_page_and_follow_a_source(
+    page: Page, live_server: str
+) -> None:
+    page.goto(live_server + "/")
+    box = page.get_by_label("Find your county or state")
+    box.click()  # the type-ahead loads the place names on first focus
+    expect(page.locator("datalist#places option").first).to_be_attached()
+    box.fill("Harris County, Texas")
+    page.get_by_role("button", name="See what rules apply").click()
+    expect(page).to_have_url(re.compile(r"/where/us-tx-harris-county$"))
+    expect(page.locator("h1")).to_have_text("What rules apply in Harris County, Texas?")
+    expect(page.get_by_text("Not legal advice.")).to_be_visible()
+    assert_accessible(page)
+    page.locator("#detainer_response").get_by_role("link", name=re.compile("art. 2.251")).click()
+    expect(page).to_have_url(re.compile(r"/protocols/us-tx/sb-4-2017#ccp-2-251-a$"))
+    expect(page.locator(":target")).to_be_visible()
 
 
 def test_search_to_provision_to_compare_to_csv(
