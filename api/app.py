@@ -19,7 +19,7 @@ from api.request_body import BodyLimit
 from api.routes import drafting, health, pages, registry, v1
 from api.security import SecurityHeaders, docs_csp
 from api.templating import STATIC
-from api.worker import tune_garbage_collector
+from api.worker import restore_garbage_collector, tune_garbage_collector
 from kb.db import make_engine
 from kb.settings import Settings
 from search_index.search import SearchIndex
@@ -31,9 +31,10 @@ served from our own origin, so the API docs work offline and load no third-party
 
 @asynccontextmanager
 async def _serving(app: FastAPI) -> AsyncIterator[None]:
-    """Once per server process, before the first request."""
-    tune_garbage_collector()
+    """Once per server process, before the first request; undone when the app stops."""
+    previous = tune_garbage_collector()
     yield
+    restore_garbage_collector(previous)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

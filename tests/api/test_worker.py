@@ -38,3 +38,6 @@ def test_serving_tunes_the_collector_and_freezes_start_up(
             worker.OLD_THRESHOLD,
         )
         assert gc.get_freeze_count() > 1000
+    # Stopping the app undoes it: a process that outlives the app collects its garbage again.
+    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
