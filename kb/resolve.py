@@ -15,6 +15,7 @@ from sqlmodel import Session
 from kb import models, store
 from kb.codebook import TEXT, Codebook, CodebookKey, Value
 from kb.errors import NotFound
+from kb.score import Score, score_values
 
 Layer = Literal["state", "court_order", "county", "city", "district"]
 Room = Literal["must", "may_not_go_further", "may_go_further"]
@@ -131,6 +132,9 @@ class Resolution(BaseModel):
     context: list[models.ContextRecordPublic] = Public(
         default=[], description="Federal law and rulings the rules here rest on"
     )
+    score: Score = Public(
+        description="The protection score (docs/scoring.md) of what governs here on that date"
+    )
 
 
 # --- The data the resolver reads, once per build -----------------------------------------------
@@ -236,6 +240,7 @@ def resolve(db: Session, jurisdiction_id: str, as_of: dt.date | None = None) -> 
         answers=answers,
         laws=laws,
         context=[index.contexts[c] for c in cited if c in index.contexts],
+        score=score_values(index.codebook, {a.key: a.value for a in answers}),
     )
 
 

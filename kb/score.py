@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import BaseModel
 
 from kb import models
@@ -26,14 +28,19 @@ class KeyScore(BaseModel):
     reason: str
 
 
-class ProtectionScore(BaseModel):
-    protocol_id: str
+class Score(BaseModel):
+    """The tally of a set of answers: a protocol's own, or what governs a place."""
+
     score: int
     """0 to 100: points as a share of the questions scored."""
     points: float
     possible: int
     keys: list[KeyScore]
     rubric: str = RUBRIC
+
+
+class ProtectionScore(Score):
+    protocol_id: str
 
 
 def key_points(spec: CodebookKey, value: Value) -> tuple[float, str]:
@@ -58,13 +65,18 @@ def key_points(spec: CodebookKey, value: Value) -> tuple[float, str]:
 
 
 def protection_score(book: Codebook, protocol: models.ProtocolPublic) -> ProtectionScore:
-    answers = {a.key: a for a in protocol.coding}
+    tally = score_values(book, {a.key: a.value for a in protocol.coding})
+    return ProtectionScore(protocol_id=protocol.id, **tally.model_dump())
+
+
+def score_values(book: Codebook, values: Mapping[str, Value]) -> Score:
+    """The score of answers given per codebook key (a key missing is not addressed): a
+    protocol's own, or the answers the resolver finds governing a place (kb.resolve)."""
     keys = []
     for spec in book.keys.values():
         if spec.type == TEXT:
             continue
-        answer = answers.get(spec.key)
-        value = answer.value if answer else None
+        value = values.get(spec.key)
         points, reason = key_points(spec, value)
         keys.append(
             KeyScore(
@@ -77,8 +89,7 @@ def protection_score(book: Codebook, protocol: models.ProtocolPublic) -> Protect
             )
         )
     total = round(sum(k.points for k in keys), 2)
-    return ProtectionScore(
-        protocol_id=protocol.id,
+    return Score(
         score=round(100 * total / len(keys)) if keys else 0,
         points=total,
         possible=len(keys),

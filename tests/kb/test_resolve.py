@@ -17,6 +17,7 @@ from kb.db import make_engine
 from kb.errors import NotFound
 from kb.loader import load_valid_dataset
 from kb.resolve import Resolution, ResolvedAnswer, resolve
+from kb.score import protection_score, score_values
 from tests.conftest import PROTOCOLS, copy_content
 
 
@@ -326,3 +327,17 @@ def test_every_place_in_the_gazetteer_resolves(database_url: str) -> None:
     finally:
         engine.dispose()
     assert sum(1 for p in places if p.level == "county") >= 3100
+
+
+def test_a_places_score_is_computed_on_what_governs_there(real_db: Session) -> None:
+    """Cook County's score counts the Illinois floor as well as its own ordinance: higher than
+    the ordinance alone, and exactly the tally of the answers that govern."""
+    book = store.codebook(real_db)
+    cook = resolve(real_db, "us-il-cook-county", dt.date(2026, 1, 1))
+    governing = {a.key: a.value for a in cook.answers}
+    assert cook.score == score_values(book, governing)
+    (ordinance,) = store.get_protocols(real_db, ["us-il-cook-county/ordinance-11-o-73"])
+    assert cook.score.score > protection_score(book, ordinance).score
+    harris = resolve(real_db, "us-tx-harris-county", dt.date(2026, 1, 1))
+    detainers = next(k for k in harris.score.keys if k.key == "detainer_response")
+    assert detainers.value == "honors_all" and detainers.points == 0
