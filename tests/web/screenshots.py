@@ -35,6 +35,7 @@ SHOTS = {
     "compare.png": f"/compare?protocols={FOUR}",
     "diff.png": "/diff?from=us-ca/ab-1081-2012&to=us-ca/ab-4-2013",
     "draft.png": "/draft?start_from=us-il-cook-county/ordinance-11-o-73&strengthen=true&name=Cook+County&level=county",
+    "where.png": "/where/us-tx-harris-county",
 }
 # On a phone (390 x 844), scrolled to the first question: the comparison as stacked cards.
 PHONE_SHOTS = {"compare-phone.png": (f"/compare?protocols={FOUR}", "table.compare tbody tr.group")}
