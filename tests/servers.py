@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -56,27 +56,41 @@ def server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        try:
-            deadline = time.monotonic() + startup_seconds
-            while True:
-                if process.poll() is not None:
-                    raise AssertionError(f"server exited with {process.returncode}:\n{output()}")
-                try:
-                    if httpx2.get(f"{base}{ready}", timeout=2).status_code == 200:
-                        break
-                except httpx2.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"server did not answer {ready} in time:\n{output()}")
-                time.sleep(0.2)
+        with running(process, f"{base}{ready}", output, startup_seconds, "server"):
             yield base
-        finally:
-            # The group may be gone already (a server that failed to start).
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
+
+
+@contextmanager
+def running(
+    process: subprocess.Popen[bytes],
+    url: str,
+    output: Callable[[], str],
+    startup_seconds: float = STARTUP_SECONDS,
+    name: str = "server",
+) -> Iterator[None]:
+    """Wait until `url` answers 200 (failing with `output()` if the process exits or time runs
+    out), then, whatever happens, stop the process's group: SIGTERM, then SIGKILL after 15 s."""
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"{name} exited with {process.returncode}:\n{output()}")
             try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+                if httpx2.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{name} did not answer {url} in time:\n{output()}")
+            time.sleep(0.2)
+        yield
+    finally:
+        # The group may be gone already (a process that failed to start).
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)

@@ -6,19 +6,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
-
 from tests.conftest import ROOT
-from tests.servers import free_port
+from tests.servers import free_port, running
 
 TEMPLATE = ROOT / "deploy" / "nginx" / "protocol-kb.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -127,29 +123,6 @@ def _running(front: Front) -> Iterator[None]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(
-                    f"nginx exited with {process.returncode}:\n{front.error_log()}"
-                )
-            try:
-                if httpx2.get(f"{front.base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"nginx did not answer /healthz in time:\n{front.error_log()}")
-            time.sleep(0.2)
+    # SIGTERM is nginx's fast shutdown; the workers share the master's process group.
+    with running(process, f"{front.base}/healthz", front.error_log, STARTUP_SECONDS, "nginx"):
         yield
-    finally:
-        # SIGTERM is nginx's fast shutdown; the workers share the master's process group.
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
