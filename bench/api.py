@@ -202,21 +202,13 @@ def fetch(url: str) -> bytes | None:
         return None
 
 
-def run_wrk(url: str, seconds: int, connections: int, script: Path) -> Result:
-    command = [
-        "wrk",
-        "--threads",
-        "1",
-        "--connections",
-        str(connections),
-        "--duration",
-        f"{seconds}s",
-        "--timeout",
-        "5s",
-        "--script",
-        str(script),
-        url,
-    ]
+def run_wrk(url: str, seconds: float, connections: int, script: Path, *script_args: str) -> Result:
+    """One wrk run (1 thread) of `script`, which prints its summary as one JSON line;
+    `script_args` go to the script."""
+    command = ["wrk", "--threads", "1", "--connections", str(connections)]
+    command += ["--duration", f"{seconds:g}s", "--timeout", "5s", "--script", str(script), url]
+    if script_args:
+        command += ["--", *script_args]
     out = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 60, check=True
     ).stdout
@@ -226,6 +218,7 @@ def run_wrk(url: str, seconds: int, connections: int, script: Path) -> Result:
         p50_ms=report["p50_us"] / 1000,
         p99_ms=report["p99_us"] / 1000,
         failed=report["errors"] + report["non_2xx"],
+        requests=report["requests"],
     )
 
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.api import ROOT, started
-from bench.miss import run_wrk, vocabulary, write_scripts
+from bench.api import ROOT, run_wrk, started
+from bench.miss import vocabulary, write_scripts
 from kb.build import build
 from kb.db import make_engine
 from search_index.build import build_index
@@ -80,8 +80,8 @@ def main() -> None:
             while sent < args.requests:
                 piece += 1
                 result = run_wrk(
-                    base, scripts["ours"], args.piece, args.connections,
-                    args.seed * 1_000_000 + piece, args.requests - sent,
+                    base, args.piece, args.connections, scripts["ours"],
+                    str(args.seed * 1_000_000 + piece), str(args.requests - sent),
                 )  # fmt: skip
                 sent += result.requests
                 errors += result.failed

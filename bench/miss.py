@@ -40,7 +40,6 @@ import re
 import signal
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 from contextlib import ExitStack
@@ -59,6 +58,7 @@ from bench.api import (
     median_result,
     postgres_schema,
     require_tools,
+    run_wrk,
     server,
 )
 from kb.build import build
@@ -201,39 +201,6 @@ def write_scripts(folder: Path, words: list[str], ids: list[str]) -> dict[str, P
     return scripts
 
 
-def run_wrk(
-    base: str, script: Path, seconds: float, connections: int, seed: int, limit: int
-) -> Result:
-    command = [
-        "wrk",
-        "--threads",
-        "1",
-        "--connections",
-        str(connections),
-        "--duration",
-        f"{seconds:g}s",
-        "--timeout",
-        "5s",
-        "--script",
-        str(script),
-        base,
-        "--",
-        str(seed),
-        str(limit),
-    ]
-    out = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 60, check=True
-    ).stdout
-    report = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
-    return Result(
-        rps=report["requests"] / report["seconds"],
-        p50_ms=report["p50_us"] / 1000,
-        p99_ms=report["p99_us"] / 1000,
-        failed=report["errors"] + report["non_2xx"],
-        requests=report["requests"],
-    )
-
-
 @dataclass
 class Target:
     name: str
@@ -321,13 +288,14 @@ def main() -> None:
         for _ in range(args.rounds):
             for connections in levels:
                 for target in targets:
+                    limit = str(args.max_requests)
                     run_wrk(
-                        target.base, target.script, args.warmup, connections, next(seeds),
-                        args.max_requests,
+                        target.base, args.warmup, connections, target.script,
+                        str(next(seeds)), limit,
                     )  # fmt: skip
                     result = run_wrk(
-                        target.base, target.script, args.duration, connections, next(seeds),
-                        args.max_requests,
+                        target.base, args.duration, connections, target.script,
+                        str(next(seeds)), limit,
                     )  # fmt: skip
                     runs.setdefault((target.name, connections), []).append(result)
                     print(
