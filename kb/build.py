@@ -114,7 +114,7 @@ def rows_from_dataset(dataset: Dataset) -> Rows:
         rows[t[models.Protocol]].append(
             {
                 "id": p.id, "jurisdiction_id": p.jurisdiction, "title": p.title,
-                "citation": p.citation, "kind": p.kind, "body": p.body, "status": p.status,
+                "short_name": p.short_name, "citation": p.citation, "kind": p.kind, "body": p.body, "status": p.status,
                 "year": p.year, "dates": p.dates, "overview": p.overview,
                 "verified_on": p.verified_on, "confidence": p.confidence,
                 "verified_note": p.verified_note, "source_path": p.path, "binds": p.binds,

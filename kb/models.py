@@ -11,7 +11,7 @@ from pydantic import Field as Public
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bump when a table changes: a PostgreSQL build then recreates the tables."""
 
 # --- Closed sets: validated when content is loaded, enums in the API --------------------------
@@ -186,6 +186,8 @@ class ProtocolBase(SQLModel):
     id: str = Field(primary_key=True)
     jurisdiction_id: str = Field(foreign_key="jurisdiction.id", index=True)
     title: str
+    short_name: str
+    """The name people use ("TRUST Act (AB 4, 2013)"), shown first; the official title second."""
     citation: str
     kind: str = Field(index=True)
     body: str | None = None

@@ -30,7 +30,7 @@ from kb.records import (
 from kb.yamltext import YamlDoc, YamlSyntaxError, load_yaml
 
 PROTOCOL_FIELDS = (
-    "id", "jurisdiction", "title", "citation", "kind", "body", "status", "dates",
+    "id", "jurisdiction", "title", "short_name", "citation", "kind", "body", "status", "dates",
     "predecessor", "successor", "sources", "coding", "verified", "binds", "penalties",
     "litigation",
 )  # fmt: skip
@@ -128,6 +128,7 @@ def read_protocol(
         id=front.text("id") or "",
         jurisdiction=front.slug("jurisdiction") or "",
         title=front.text("title") or "",
+        short_name=front.text("short_name") or "",
         citation=front.text("citation") or "",
         kind=front.choice("kind", KINDS) or "",
         status=front.choice("status", STATUSES) or "",

@@ -147,6 +147,7 @@ class ProtocolRecord:
     id: str
     jurisdiction: str
     title: str
+    short_name: str
     citation: str
     kind: str
     status: str

@@ -35,6 +35,7 @@ STATE_ACT = """---
 id: us-xx/act-2015-1
 jurisdiction: us-xx
 title: Examplia Cooperation Act
+short_name: Cooperation Act (2015)
 citation: Examplia Act 2015-1
 kind: statute
 status: repealed
@@ -77,6 +78,7 @@ CONSENT_DECREE = """---
 id: us-xx-example-county/consent-decree-2019
 jurisdiction: us-xx-example-county
 title: Consent Judgment in Doe v. Example County Sheriff
+short_name: Doe consent decree (2019)
 citation: No. 19-cv-1 (D. Xx.)
 kind: court_order
 body: U.S. District Court for the District of Examplia

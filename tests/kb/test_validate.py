@@ -92,7 +92,7 @@ def test_a_file_that_is_not_utf8_is_a_problem_not_a_crash(
 
     lines = problem_lines(capsys.readouterr().err, content)
     assert any(
-        line.startswith("us-xx-example-county/ordinance-2012-9.md:63: not UTF-8 text")
+        line.startswith("us-xx-example-county/ordinance-2012-9.md:64: not UTF-8 text")
         for line in lines
     )
 
