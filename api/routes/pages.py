@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import DB
 from api.downloads import attachment
+from api.i18n import LANGUAGES, N_, gettext, page_language
 from api.templating import render
 from kb import store
 from kb.codebook import TEXT, Codebook, CodebookKey, value_text
@@ -31,16 +32,16 @@ router = APIRouter(include_in_schema=False)
 
 TIMELINE_ORDER = {key: i for i, key in enumerate(DATE_KEYS)}
 STATUS_NOTES = {
-    "introduced": "introduced, not passed",
-    "passed": "passed, not yet signed",
-    "vetoed": "vetoed: never took effect",
-    "enacted": "enacted",
-    "in_force": "in force",
-    "amended": "in force as amended by later law",
-    "superseded": "superseded by a later protocol",
-    "repealed": "repealed",
-    "struck_down": "struck down by a court",
-    "preempted": "preempted by a higher law",
+    "introduced": N_("introduced, not passed"),
+    "passed": N_("passed, not yet signed"),
+    "vetoed": N_("vetoed: never took effect"),
+    "enacted": N_("enacted"),
+    "in_force": N_("in force"),
+    "amended": N_("in force as amended by later law"),
+    "superseded": N_("superseded by a later protocol"),
+    "repealed": N_("repealed"),
+    "struck_down": N_("struck down by a court"),
+    "preempted": N_("preempted by a higher law"),
 }
 
 
@@ -283,8 +284,9 @@ def _questions(book: Codebook) -> list[tuple[str, list[CodebookKey]]]:
     return list(groups.items())
 
 
-# The widget's languages; the Spanish issue adds "es" with its translations.
-EMBED_LANGUAGES = ("en",)
+EMBED_LANGUAGES = LANGUAGES
+"""The widget's languages: `lang` picks one (English when absent). Not Accept-Language: the
+page that embeds it chooses, to match its own article."""
 
 
 @router.get("/embed/compare", response_class=HTMLResponse)
@@ -298,7 +300,9 @@ def embed_compare(request: Request, db: DB) -> HTMLResponse:
         context["comparison"] = None
         status_code = 400
     elif not context["ids"]:
-        context["error"] = "name the protocols to compare: /embed/compare?protocols=a,b"
+        context["error"] = gettext(
+            context["lang"], N_("name the protocols to compare: /embed/compare?protocols=a,b")
+        )
         status_code = 400
     query_string = request.url.query  # relative, so it never repeats the Host header
     context["full_url"] = "/compare" + (f"?{query_string}" if query_string else "")
@@ -322,7 +326,9 @@ def diff(request: Request, db: DB) -> HTMLResponse:
     status_code = 200
     if old or new:
         if not (old and new):
-            context["error"] = "choose both versions: the earlier and the later one"
+            context["error"] = gettext(
+                page_language(request), N_("choose both versions: the earlier and the later one")
+            )
             status_code = 400
         else:
             context["diff"] = diff_versions(db, old, new)
