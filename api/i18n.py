@@ -262,7 +262,35 @@ CONTENT_WORDS = (
     N_("kind"),
     N_("hours"),
     N_("years"),
+    # Error titles (kb.errors, api.errors, HTTP's own phrases); the detail stays English.
+    N_("Bad request"),
+    N_("Invalid content"),
+    N_("Invalid parameter"),
+    N_("Unknown parameter"),
+    N_("Too many protocols"),
+    N_("Invalid options"),
+    N_("Not found"),
+    N_("Not Found"),
+    N_("Bad search query"),
+    N_("Search index unavailable"),
+    N_("Database unavailable"),
+    N_("Build failed"),
+    N_("Method Not Allowed"),
+    N_("Error"),
+    # kb.diff: what happened to a provision between two versions.
+    N_("changed"),
+    N_("added"),
+    N_("removed"),
+    N_("unchanged"),
 )
+RUBRIC = N_(
+    "Each codebook question with an order is worth up to 1 point. A choice or yes/no answer "
+    "earns its place in the codebook's order: the most protective answer 1, the least 0, "
+    "evenly spaced between. An hour or year limit earns 1 at zero and 0.5 for any other limit. "
+    "A question the protocol does not address earns 0. The score is the points as a share of "
+    "every scored question, out of 100."
+)
+"""kb.score.RUBRIC, marked for the catalogue (a test keeps the two the same)."""
 """Words kb writes in English that pages show: marked here, since kb imports no translation
 machinery; tests/api/test_i18n.py checks that each of kb's tables is listed."""
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import DB
 from api.downloads import attachment
-from api.i18n import LANGUAGES, N_, gettext, page_language
+from api.i18n import LANGUAGES, N_, answer_label, gettext, page_language
 from api.templating import render
 from kb import store
 from kb.codebook import TEXT, Codebook, CodebookKey, value_text
@@ -89,12 +89,15 @@ def search(
     sort: Annotated[str, Query(pattern="^(relevance|date)$")] = "relevance",
 ) -> HTMLResponse:
     info = store.build_info(db)
+    lang = page_language(request)
     context: dict[str, Any] = {
         "q": q,
         "sort": sort,
         "result": None,
         "error": None,
-        "suggestions": store.remembered(db, "search suggestions", lambda: _suggestions(db)),
+        "suggestions": store.remembered(
+            db, ("search suggestions", lang), lambda: _suggestions(db, lang)
+        ),
         "names": store.remembered(db, "facet names", lambda: _names(db)),
     }
     status_code = 200
@@ -108,10 +111,11 @@ def search(
     return render(request, "search.html", context, status_code)
 
 
-def _suggestions(db: DB) -> list[tuple[str, str]]:
-    """What the query box suggests while typing: topics, codebook questions, jurisdictions."""
+def _suggestions(db: DB, lang: str) -> list[tuple[str, str]]:
+    """What the query box suggests while typing, in `lang`: topics, codebook questions,
+    jurisdictions."""
     book = store.codebook(db)
-    suggestions = [(f"topic:{t.id}", t.name) for t in store.list_topics(db)]
+    suggestions = [(f"topic:{t.id}", gettext(lang, t.name)) for t in store.list_topics(db)]
     # Only places with a protocol: the gazetteer's other 3,000 counties would find nothing.
     having = {p.jurisdiction_id for p in store.list_protocols(db)}
     suggestions += [
@@ -124,7 +128,8 @@ def _suggestions(db: DB) -> list[tuple[str, str]]:
             if spec.is_unaddressed(value):
                 continue
             text = value_text(value)
-            suggestions.append((f"{spec.key}:{text}", f"{spec.label(value)} ({spec.question})"))
+            label = answer_label(lang, spec.label(value), value)
+            suggestions.append((f"{spec.key}:{text}", f"{label} ({gettext(lang, spec.question)})"))
     return suggestions
 
 

@@ -1,0 +1,284 @@
+"""Languages: the catalogues are complete, every page answers in Spanish with no English
+interface text left, and the language is chosen by `?lang=`, the switch's cookie and
+Accept-Language (docs/i18n.md)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from api import i18n
+from api.app import create_app
+from api.routes.pages import STATUS_NOTES
+from kb import models
+from kb.overview import MAIN_KEYS
+from kb.resolve import LAYER_LABELS, ROOM_LABELS
+from kb.score import RUBRIC
+from kb.settings import Settings
+from tests.api.test_pages import PAGES
+from tests.i18n_text import english_left, texts
+
+ROOT = Path(__file__).resolve().parents[2]
+SPANISH_PAGES = [
+    *(p for p in PAGES if not p.startswith("/draft")),
+    "/where?place=harris",
+    "/where?place=nowhere-at-all",
+    "/where/us-tx-harris-county",
+    "/where/us-ca-santa-clara-county?as_of=2016-01-01",
+    "/where/us-tx",
+    "/codebook?lang=xx",
+    "/no-such-page",
+]
+"""Every page type (tests/api/test_pages.py's list, the place pages, errors)."""
+CATALOGUE = ROOT / "api" / "locale" / "es" / "LC_MESSAGES" / "messages.po"
+
+
+@pytest.fixture(scope="module")
+def shared_client(real_build: tuple[str, Path]) -> TestClient:
+    url, index_dir = real_build
+    return TestClient(create_app(Settings(database_url=url, index_dir=index_dir)))
+
+
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    """The module's client, without the language cookie an earlier test's switch left."""
+    shared_client.cookies.clear()
+    return shared_client
+
+
+def _catalogue() -> Any:
+    with CATALOGUE.open("rb") as source:
+        return read_po(source, locale="es")
+
+
+def _spanish(english: str) -> str:
+    return i18n.gettext("es", english)
+
+
+# --- The catalogue ----------------------------------------------------------------------------
+
+
+def test_every_catalogue_entry_is_translated_and_none_is_fuzzy() -> None:
+    catalog = _catalogue()
+    assert len(catalog) > 300
+    assert i18n.untranslated("es") == []
+    for message in catalog:
+        if not message.id:
+            continue
+        assert "fuzzy" not in message.flags, message.id
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(s.strip() for s in strings), message.id
+
+
+def test_placeholders_and_markup_survive_translation() -> None:
+    """A translation names no placeholder its English lacks (the page would fail) and keeps its
+    tags; it may leave a name out where Spanish words it otherwise."""
+    for message in _catalogue():
+        if not message.id:
+            continue
+        english = message.id[-1] if isinstance(message.id, tuple) else message.id
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = sorted(re.findall(r"%\(\w+\)s", english))
+        tags = sorted(re.findall(r"</?[a-z]+", english))
+        for spanish in strings:
+            assert set(re.findall(r"%\(\w+\)s", spanish)) <= set(wanted), message.id
+            assert sorted(re.findall(r"</?[a-z]+", spanish)) == tags, message.id
+
+
+def test_every_codebook_question_label_and_topic_has_its_spanish() -> None:
+    """Content changed in protocols/ without `make i18n` and a translation fails here."""
+    book = yaml.safe_load((ROOT / "protocols" / "codebook.yaml").read_text())
+    topics = yaml.safe_load((ROOT / "protocols" / "topics.yaml").read_text())
+    english = [str(k["question"]).strip() for k in book["keys"]]
+    english += [str(v).strip() for k in book["keys"] for v in (k.get("labels") or {}).values()]
+    english += [str(t[f]).strip() for t in topics["topics"] for f in ("name", "definition")]
+    untranslated = [e for e in english if _spanish(e) == e and e not in ("No", "287(g)")]
+    assert untranslated == []
+
+
+def test_the_words_kb_writes_are_all_in_the_catalogue() -> None:
+    """kb's tables of words shown on pages, and its closed sets as the `words` filter shows
+    them: each is marked in api.i18n (kb imports no translation machinery)."""
+    closed_sets = [
+        models.Level,
+        models.ProtocolKind,
+        models.Status,
+        models.Confidence,
+        models.SourceKind,
+        models.ContextKind,
+        models.KeyType,
+        models.Effect,
+        models.PenaltyKind,
+        models.CaseStatus,
+        models.Binds,
+    ]
+    words = [v.replace("_", " ") for s in closed_sets for v in s.__args__]
+    words += [*MAIN_KEYS.values(), *LAYER_LABELS.values(), *ROOM_LABELS.values()]
+    words += [*STATUS_NOTES.values(), *models.DATE_KEYS]
+    untranslated = [w for w in words if _spanish(w.replace("_", " ")) == w.replace("_", " ")]
+    assert [w for w in untranslated if w != "287(g)"] == []
+    assert i18n.RUBRIC == RUBRIC
+    assert _spanish(RUBRIC) != RUBRIC
+
+
+def test_whole_numbers_take_the_plural_of_their_unit() -> None:
+    assert i18n.answer_label("es", "48 hours", 48) == "48 horas"
+    assert i18n.answer_label("es", "1 hours", 1) == "1 hora"
+    assert i18n.answer_label("es", "3 years", 3) == "3 años"
+    assert i18n.answer_label("es", "Declines all holds", "declines_all") == "Rechaza toda retención"
+    assert i18n.answer_label("en", "48 hours", 48) == "48 hours"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("es", "es"),
+        ("es-MX,es;q=0.9,en;q=0.8", "es"),
+        ("en-US,en;q=0.9,es;q=0.8", "en"),
+        ("fr-FR,es;q=0.5", "es"),
+        ("fr", "en"),
+        ("es;q=0", "en"),
+        ("es;q=nonsense", "en"),
+        ("", "en"),
+        ("," * 5000, "en"),
+    ],
+)
+def test_accept_language_picks_one_of_ours(header: str, expected: str) -> None:
+    assert i18n.from_header(header) == expected
+
+
+def test_dates_and_numbers_follow_the_language() -> None:
+    import datetime as dt
+
+    day = dt.date(2026, 12, 2)
+    assert i18n.format_date("es", day) == "2 de diciembre de 2026"
+    assert i18n.format_date("en", day) == "2026-12-02"
+    assert i18n.format_date("es", "2013-10") == "octubre de 2013"
+    assert i18n.format_date("es", "2013") == "2013"
+    assert i18n.format_number("es", 12345) == "12.345"
+    assert i18n.format_number("en", 12345) == "12,345"
+
+
+# --- Pages ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", SPANISH_PAGES)
+def test_every_page_in_spanish_leaves_no_english_interface_text(
+    client: TestClient, path: str
+) -> None:
+    response = client.get(path, headers={"Accept-Language": "es"}, follow_redirects=True)
+    assert response.status_code < 500
+    assert '<html lang="es">' in response.text
+    assert response.headers["content-language"] == "es"
+    assert english_left(response.text, "es") == []
+
+
+def test_the_leak_check_finds_english_left_on_a_spanish_page(client: TestClient) -> None:
+    """The check above can fail: the English page, read as if it were Spanish, is full of it."""
+    english = client.get("/compare?protocols=us-dc/law-19-194", headers={"Accept-Language": "en"})
+    left = english_left(english.text.replace('<html lang="en">', '<html lang="es">'), "es")
+    assert "Compare protocols" in left and "Question" in left
+
+
+def test_accept_language_and_lang_answer_in_spanish(client: TestClient) -> None:
+    for response in (
+        client.get("/", headers={"Accept-Language": "es-ES,es;q=0.9"}),
+        client.get("/?lang=es"),
+    ):
+        assert response.status_code == 200
+        assert '<html lang="es">' in response.text
+        assert "Protocolos locales sobre órdenes de retención (detainers)" in response.text
+        assert "Accept-Language" in response.headers["vary"]
+    client.cookies.clear()  # `?lang=es` above is remembered, as the switch's choice
+    english = client.get("/", headers={"Accept-Language": "en"})
+    assert '<html lang="en">' in english.text
+    assert english.headers["content-language"] == "en"
+
+
+def test_lang_beats_accept_language_and_is_kept_by_a_cookie() -> None:
+    """The switch's choice wins over the browser's language, on this page and the next."""
+    app_client = _fresh_client()
+    chosen = app_client.get("/codebook?lang=en", headers={"Accept-Language": "es"})
+    assert '<html lang="en">' in chosen.text
+    assert chosen.cookies.get("lang") == "en"
+    following = app_client.get("/search", headers={"Accept-Language": "es"})
+    assert '<html lang="en">' in following.text
+    app_client.get("/codebook?lang=es")
+    assert '<html lang="es">' in app_client.get("/search").text
+
+
+_BUILD: dict[str, Any] = {}
+
+
+def _fresh_client() -> TestClient:
+    return TestClient(create_app(Settings(**_BUILD)))
+
+
+@pytest.fixture(autouse=True)
+def _remember_build(real_build: tuple[str, Path]) -> None:
+    _BUILD.update(database_url=real_build[0], index_dir=real_build[1])
+
+
+def test_an_unknown_language_is_refused_in_the_page_language(client: TestClient) -> None:
+    response = client.get("/codebook?lang=xx", headers={"Accept-Language": "es"})
+    assert response.status_code == 422
+    assert '<html lang="es">' in response.text
+    assert "Parámetro no válido" in response.text
+    assert "unknown language &#39;xx&#39;: choose one of en, es" in response.text
+    long = client.get("/?lang=" + "x" * 5000)
+    assert long.status_code in (414, 422) and "x" * 100 not in long.text
+
+
+def test_the_switch_and_the_alternates_keep_the_query(client: TestClient) -> None:
+    """A compare or search page in the other language is the same comparison or search."""
+    compare = "/compare?protocols=us-dc/law-19-194&protocols=us-il-cook-county/ordinance-11-o-73"
+    search = "/search?q=juvenile+holds&sort=date"
+    for path in (compare, search):
+        page = client.get(path, headers={"Accept-Language": "es"}).text
+        switch = re.search(r'<nav class="languages"[^>]*>(.*?)</nav>', page, re.S)
+        assert switch is not None
+        links = dict(re.findall(r'<a href="([^"]+)" hreflang="(\w+)"', switch.group(1)))
+        by_lang = {lang: href.replace("&amp;", "&") for href, lang in links.items()}
+        assert set(by_lang) == {"en", "es"}
+        for lang, href in by_lang.items():
+            assert href.endswith(f"lang={lang}")
+            path_part, _, query = path.partition("?")
+            assert href.startswith(path_part + "?" + query.replace("/", "%2F"))
+            alternate = f'<link rel="alternate" hreflang="{lang}" href="'
+            assert alternate + href.replace("&", "&amp;") + '">' in page
+        english = client.get(by_lang["en"]).text
+        assert '<html lang="en">' in english
+        if path == compare:
+            assert english.count('class="corner">Question') == 1
+            assert "Cook County" in english and "District of Columbia" in english
+        else:
+            assert 'value="juvenile holds"' in english
+
+
+def test_a_spanish_page_says_once_that_sources_stay_english(client: TestClient) -> None:
+    page = client.get("/protocols/us-ca/ab-4-2013", headers={"Accept-Language": "es"}).text
+    assert page.count("se muestran en inglés, el idioma de sus fuentes") == 1
+    assert [t for lang, t in texts(page) if lang == "en"]  # the summaries, marked as English
+    english = client.get("/protocols/us-ca/ab-4-2013", headers={"Accept-Language": "en"}).text
+    assert "the language of their sources" not in english
+
+
+def test_the_spanish_search_page_says_spanish_words_are_understood(client: TestClient) -> None:
+    page = client.get("/search?lang=es").text
+    assert "Puede buscar en español" in page
+    assert "Puede buscar en español" not in client.get("/search?lang=en").text
+
+
+def test_the_spanish_codebook_page_shows_spanish_questions_and_answers(client: TestClient) -> None:
+    page = client.get("/codebook?lang=es").text
+    assert (
+        "¿Qué hace la jurisdicción con las órdenes de retención (detainers) civiles de ICE?" in page
+    )
+    assert "Retiene solo con una orden judicial firmada por un juez" in page
+    assert 'id="detainer_response"' in page  # anchors are keys, the same in every language
