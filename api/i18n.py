@@ -15,6 +15,7 @@ import io
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
@@ -101,6 +102,24 @@ def negotiate(request: Request) -> str:
     else English."""
     asked = check(request.query_params.get(PARAMETER))
     return asked or from_header(request.headers.get("accept-language"))
+
+
+NEGOTIATED = ("/api/v1/codebook", "/api/v1/compare", "/api/v1/resolve/")
+"""The API paths whose answer follows `lang` and Accept-Language (api.routes.v1); a path
+starting with one of the first two must also end there or continue with `/`."""
+
+
+def negotiates(path: str) -> bool:
+    return any(path == p or path.startswith(p if p.endswith("/") else p + "/") for p in NEGOTIATED)
+
+
+def api_language(query_string: bytes, accept_language: bytes | None) -> str:
+    """What api.routes.v1 answers a negotiating path in, read from the raw request (for the
+    response cache, which runs before the route)."""
+    for name, value in parse_qsl(query_string.decode("latin-1")):
+        if name == PARAMETER:
+            return value
+    return from_header(accept_language.decode("latin-1") if accept_language else None)
 
 
 def page_language(request: Request, strict: bool = True) -> str:

@@ -282,3 +282,92 @@ def test_the_spanish_codebook_page_shows_spanish_questions_and_answers(client: T
     )
     assert "Retiene solo con una orden judicial firmada por un juez" in page
     assert 'id="detainer_response"' in page  # anchors are keys, the same in every language
+
+
+# --- The API ----------------------------------------------------------------------------------
+
+COMPARED = "us-dc/law-19-194,us-il-cook-county/ordinance-11-o-73"
+
+
+def test_the_codebook_api_answers_in_spanish_with_the_same_keys(client: TestClient) -> None:
+    english = client.get("/api/v1/codebook").json()["data"]
+    for response in (
+        client.get("/api/v1/codebook?lang=es"),
+        client.get("/api/v1/codebook", headers={"Accept-Language": "es-MX,es;q=0.9"}),
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-language"] == "es"
+        assert "Accept-Language" in response.headers["vary"]
+        spanish = response.json()["data"]
+        assert [k["key"] for k in spanish] == [k["key"] for k in english]
+        for en, es in zip(english, spanish, strict=True):
+            assert es["values"] == en["values"] and es["type"] == en["type"]
+            assert set(es["labels"]) == set(en["labels"])
+            assert es["question"] == _spanish(en["question"]) != en["question"]
+        detainer = next(k for k in spanish if k["key"] == "detainer_response")
+        assert detainer["labels"]["judicial_warrant_only"] == (
+            "Retiene solo con una orden judicial firmada por un juez"
+        )
+    one = client.get("/api/v1/codebook/max_hold_hours?lang=es").json()["data"]
+    assert one["key"] == "max_hold_hours" and one["unit"] == "horas"
+
+
+def test_compare_and_resolve_answer_in_spanish_with_the_same_ids(client: TestClient) -> None:
+    english = client.get(f"/api/v1/compare?protocols={COMPARED}").json()["data"]
+    spanish = client.get(f"/api/v1/compare?protocols={COMPARED}&lang=es").json()["data"]
+    assert [r["key"] for r in spanish["rows"]] == [r["key"] for r in english["rows"]]
+    assert spanish["protocols"] == english["protocols"]  # titles stay English
+    for en, es in zip(english["rows"], spanish["rows"], strict=True):
+        assert es["question"] == _spanish(en["question"])
+        assert [c["value"] for c in es["cells"]] == [c["value"] for c in en["cells"]]
+    labels = {c["label"] for r in spanish["rows"] for c in r["cells"]}
+    assert "No lo aborda" in labels and "Not addressed" not in labels
+    hours = [c for r in spanish["rows"] if r["key"] == "max_hold_hours" for c in r["cells"]]
+    assert any(c["label"].endswith(("hora", "horas")) for c in hours if c["value"] is not None)
+
+    place = "/api/v1/resolve/us-tx-harris-county"
+    en_place = client.get(place).json()["data"]
+    es_place = client.get(place, headers={"Accept-Language": "es"}).json()["data"]
+    assert [a["key"] for a in es_place["answers"]] == [a["key"] for a in en_place["answers"]]
+    assert [a["room"] for a in es_place["answers"]] == [a["room"] for a in en_place["answers"]]
+    assert {a["room_label"] for a in es_place["answers"]} <= {
+        "debe",
+        "no puede ir más allá",
+        "puede ir más allá",
+    }
+    assert es_place["answers"][0]["question"] == _spanish(en_place["answers"][0]["question"])
+    # What the cache kept for one language is never the answer to the other.
+    assert client.get(place).json()["data"] == en_place
+
+
+def test_an_unknown_api_language_is_a_problem(client: TestClient) -> None:
+    for path in ("/api/v1/codebook?lang=fr", f"/api/v1/compare?protocols={COMPARED}&lang=EN"):
+        response = client.get(path)
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("application/problem+json")
+        problem = response.json()
+        assert problem["type"].endswith("invalid-parameter")
+        assert problem["errors"][0]["parameter"] == "lang"
+    # Operations that answer in one language do not take it.
+    assert client.get("/api/v1/protocols?lang=es").status_code == 422
+
+
+def test_the_response_cache_and_its_etags_keep_the_languages_apart(client: TestClient) -> None:
+    path = "/api/v1/codebook/juvenile_holds"
+    english = client.get(path)
+    spanish = client.get(path, headers={"Accept-Language": "es"})
+    assert english.json() != spanish.json()
+    assert english.headers["etag"] != spanish.headers["etag"]
+    again = client.get(path, headers={"Accept-Language": "es"})
+    assert again.json() == spanish.json() and "hit" in again.headers["cache-status"]
+    # A validator for the English answer does not stand for the Spanish one.
+    crossed = client.get(
+        path, headers={"Accept-Language": "es", "If-None-Match": english.headers["etag"]}
+    )
+    assert crossed.status_code == 200 and crossed.json() == spanish.json()
+    same = client.get(
+        path, headers={"Accept-Language": "es", "If-None-Match": spanish.headers["etag"]}
+    )
+    assert same.status_code == 304 and "Accept-Language" in same.headers["vary"]
+    by_parameter = client.get(path + "?lang=es", headers={"Accept-Language": "en"})
+    assert by_parameter.json() == spanish.json()
