@@ -34,6 +34,11 @@ HEADING_SCORE = 3.0
 PAIR_SCORE = 3.0
 """What holding two typed words next to each other, as typed, adds to a record's score."""
 NAME_SCORE = 4.0
+BACKGROUND_TOPIC = "findings-purpose"
+BACKGROUND_PENALTY = 2.0
+"""Findings, recitals and statements of purpose repeat every word of a law without being its
+rule: they rank lower, unless the query asks for them (BACKGROUND_WORDS)."""
+BACKGROUND_WORDS = frozenset({"find", "purpos", "recit", "fact", "intent", "why", "whereas"})
 """What belonging to a place or law a query names adds to a record's score (about one
 distinctive word's BM25F weight)."""
 
@@ -314,6 +319,10 @@ class Accelerator:
                 bonus[self.where(facet, [value])] += NAME_SCORE * weight
         for first, second in self._typed_pairs(groups):
             bonus[self._bigram(first, second)] += PAIR_SCORE
+        asked = {term for group in groups for term in group.terms()}
+        if BACKGROUND_TOPIC in self.topics and not asked & BACKGROUND_WORDS:
+            background = self.topic_matrix[self.topics.index(BACKGROUND_TOPIC)]
+            bonus[background] -= BACKGROUND_PENALTY
         return bonus
 
     def _typed_pairs(self, groups: list[WordGroup]) -> list[tuple[int, int]]:
