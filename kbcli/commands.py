@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import datetime as dt
 import html
@@ -117,6 +118,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     import_287g.add_argument(
         "files", nargs="+", type=Path, metavar="FILE.xlsx", help="participating or pending lists"
+    )
+    import_287g.add_argument(
+        "--unmatched",
+        type=Path,
+        metavar="FILE",
+        help="write the listed agencies not tied to a county or state here (CSV); without it, "
+        "they are printed",
     )
     serve = command(
         "serve", "Build if the database is missing or out of date, then serve the site and API."
@@ -272,8 +280,20 @@ def _build(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _import_287g(settings: Settings, args: argparse.Namespace) -> int:
-    report = import_captures(args.files, settings.database_url, TerminalProgress(sys.stderr))
+    report = import_captures(
+        args.files, settings.database_url, TerminalProgress(sys.stderr), settings.protocols_dir
+    )
     print(report.summary())
+    if args.unmatched is not None:
+        with open(args.unmatched, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(["state", "agency", "agency_type", "county", "reason"])
+            for u in report.unmatched:
+                writer.writerow([u.state, u.agency, u.agency_type or "", u.county or "", u.reason])
+        print(f"the {len(report.unmatched)} unmatched agencies are in {args.unmatched}")
+    else:
+        for u in report.unmatched:
+            print(f"  unmatched: {u.line()}")
     return 0
 
 
