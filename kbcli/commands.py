@@ -27,6 +27,7 @@ from kb.export import export_json
 from kb.gaps import find_gaps, gaps_csv, gaps_markdown
 from kb.loader import Progress, content_version, load_dataset
 from kb.registry import import_captures
+from kb.registry_check import check_287g
 from kb.resolve import resolve
 from kb.resolve_render import resolution_markdown, resolution_table
 from kb.settings import Settings
@@ -87,7 +88,15 @@ def _parser() -> argparse.ArgumentParser:
         )
         return sub
 
-    command("validate", "Check every protocol file; print each problem as path:line: message.")
+    validate = command(
+        "validate", "Check every protocol file; print each problem as path:line: message."
+    )
+    validate.add_argument(
+        "--check-287g",
+        action="store_true",
+        help="also compare what governs 287(g) in each place (from the database's build) with "
+        "the latest capture of ICE's list in the registry, and print where they differ",
+    )
     build_cmd = command(
         "build",
         "Validate, load everything into the database (all or nothing), then rebuild the search index.",
@@ -266,7 +275,39 @@ def _validate(settings: Settings, _args: argparse.Namespace) -> int:
         f"ok: {c['protocols']} protocols, {c['provisions']} provisions, {c['coded_answers']} coded answers, "
         f"{c['jurisdictions']} jurisdictions, {c['context_records']} background records"
     )
+    if getattr(_args, "check_287g", False):
+        _check_287g(settings)
     return 0
+
+
+def _check_287g(settings: Settings) -> None:
+    """Notes, not errors: the practice a registry shows never makes content invalid."""
+    url = settings.database_url
+    if is_sqlite(url) and not sqlite_path(url).exists():
+        print(f"287(g): no database at {masked(url)} (run `kb build`): nothing compared")
+        return
+    engine = make_engine(settings.database_url)
+    try:
+        check_connection(engine)
+        with Session(engine) as db:
+            capture, notes = check_287g(db)
+    finally:
+        engine.dispose()
+    if capture is None:
+        print(
+            f"287(g): no capture of ICE's list in {masked(settings.database_url)}: nothing compared"
+        )
+        return
+    barred = sum(n.kind == "agreement_where_barred" for n in notes)
+    print(
+        f"287(g): the build in {masked(settings.database_url)} beside ICE's list of "
+        f"{capture.list_date.isoformat()} ({capture.file_name}): {barred} place(s) where a law "
+        f"bars 287(g) and the list shows an agreement, {len(notes) - barred} where a law requires "
+        "it and the list shows none"
+    )
+    for n in notes:
+        cites = "; ".join(n.cites) or n.citation
+        print(f"  {n.jurisdiction_id}: {n.text} [{n.protocol_id}, {cites}; {n.capture.file_name}]")
 
 
 def _build(settings: Settings, args: argparse.Namespace) -> int:
