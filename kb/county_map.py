@@ -35,8 +35,8 @@ MODEL_LABELS = {
     "task_force": "Task force",
     "warrant_service_officer": "Warrant service officer",
 }
-MEMO = 64
-"""Maps kept per process (least recently used dropped first): each is about 1 MB."""
+MEMO = 32
+"""Maps kept per process (least recently used dropped first): each is under 1 MB."""
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,14 @@ parses the layer and date, calls `kb.county_map`, and renders; a bad layer or da
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from api.deps import DB
 from api.templating import env, render
@@ -64,9 +67,36 @@ def swatches(m: CountyMap) -> list[Swatch]:
     return found
 
 
-# The SVG template reads these: `fragment("_county_map_svg.html", m, target, prefix)` renders a
-# map once per map object (kb keeps it per build and date), so a page costs one render per build.
-env.globals.update(map_swatches=swatches, map_shapes=shapes)
+SVG_MEMO = 16
+"""Rendered maps kept per process (least recently used dropped first): about 1 MB each."""
+_svgs: OrderedDict[tuple[int, str, str | None], tuple[CountyMap, Markup]] = OrderedDict()
+_svgs_lock = threading.Lock()
+
+
+def map_svg(m: CountyMap, prefix: str = "map", target: str | None = None) -> Markup:
+    """The map's SVG, rendered once per map object: kb keeps each map per build, layer and
+    date, so a page costs one render per build. Its own small memo, not the fragment one,
+    because a map is a megabyte where a table cell is a kilobyte. The entry holds the map, so
+    its id cannot be reused by another while the entry exists."""
+    key = (id(m), prefix, target)
+    with _svgs_lock:
+        kept = _svgs.get(key)
+        if kept is not None:
+            _svgs.move_to_end(key)
+            return kept[1]
+    svg = Markup(
+        env.get_template("_county_map_svg.html")
+        .render(m=m, swatches=swatches(m), shapes=shapes(), prefix=prefix, target=target)
+        .strip()
+    )
+    with _svgs_lock:
+        _svgs[key] = (m, svg)
+        while len(_svgs) > SVG_MEMO:
+            _svgs.popitem(last=False)
+    return svg
+
+
+env.globals.update(map_svg=map_svg)
 
 
 def _context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
