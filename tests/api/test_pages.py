@@ -187,6 +187,33 @@ def test_protocol_page_says_its_status_rulings_and_sources_in_words(client: Test
 
 
 @pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        f"/compare?protocols={FOUR}",
+        f"/embed/compare?protocols={FOUR}",
+        f"/protocols/{COOK}",
+        "/protocols/us-tx/sb-4-2017",
+        "/where/us-tx-harris-county",
+        f"/gaps/{COOK}",
+        "/codebook",
+        f"/diff?from={AB1081}&to={AB4}",
+    ],
+)
+def test_pages_say_answers_in_words_not_internal_keys(client: TestClient, path: str) -> None:
+    keys = client.get("/api/v1/codebook").json()["data"]
+    internal = {k["key"] for k in keys} | {
+        str(v) for k in keys for v in k.get("values") or [] if "_" in str(v)
+    }
+    html = client.get(path).text
+    # Keys may stand where they are meant as syntax: inside <code> (the codebook's "key for
+    # search and the API") and in link targets.
+    shown = re.sub(r"<code>.*?</code>|<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    words = set(re.findall(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", _text(shown)))
+    assert not words & internal, sorted(words & internal)
+
+
+@pytest.mark.parametrize(
     ("path", "status", "message"),
     [
         ("/protocols/us-zz/nothing", 404, "no protocol with id"),
