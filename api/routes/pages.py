@@ -176,8 +176,31 @@ def where(
     return render(
         request,
         "where.html",
-        {"r": resolution, "as_of": as_of, "layers": LAYER_LABELS, "statuses": status_lines(db)},
+        {
+            "r": resolution,
+            "as_of": as_of,
+            "layers": LAYER_LABELS,
+            "statuses": status_lines(db),
+            "compare_ids": _compare_with_strongest(db, resolution),
+        },
     )
+
+
+COMPARED_FROM_A_PLACE = 4
+
+
+def _compare_with_strongest(db: DB, resolution: Any) -> list[str]:
+    """The laws that govern the place, then the highest-scoring protocols in force today
+    elsewhere, up to four: the comparison an advocate starts from."""
+    here = [law.protocol_id for law in resolution.laws if law.governs]
+    lines = status_lines(db)
+    strongest = [
+        row.protocol.id
+        for row in overview(db, sort="score").rows
+        if lines[row.protocol.id].in_force and row.protocol.id not in here
+    ]
+    ids = here[: COMPARED_FROM_A_PLACE - 1]
+    return ids + strongest[: COMPARED_FROM_A_PLACE - len(ids)]
 
 
 def _alongside(db: DB, protocol_id: str, jurisdiction_id: str) -> list[Any]:
