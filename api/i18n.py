@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext as stdlib_gettext
 import io
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -297,6 +298,7 @@ CONTENT_WORDS = (
     N_("Method Not Allowed"),
     N_("Error"),
     # kb.diff: what happened to a provision between two versions.
+    N_("list"),
     N_("changed"),
     N_("added"),
     N_("removed"),
@@ -335,3 +337,79 @@ if __name__ == "__main__":  # `make i18n`: what each catalogue still lacks
         missing += len(left)
         print(f"{code}: {len(left)} untranslated or fuzzy", *left, sep="\n  ")
     sys.exit(1 if missing else 0)
+
+
+_STATUS_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^in force today \(since (?P<d>[\d-]+)\)$"), N_("in force today (since %(d)s)")),
+    (
+        re.compile(r"^in force on (?P<on>[\d-]+) \(since (?P<d>[\d-]+)\)$"),
+        N_("in force on %(on)s (since %(d)s)"),
+    ),
+    (
+        re.compile(r"^in force as amended by (?P<by>.+) on (?P<d>[\d-]+)$"),
+        N_("in force as amended by %(by)s on %(d)s"),
+    ),
+    (re.compile(r"^in force as amended on (?P<d>[\d-]+)$"), N_("in force as amended on %(d)s")),
+    (re.compile(r"^in force as amended$"), N_("in force as amended")),
+    (
+        re.compile(r"^superseded by (?P<by>.+) on (?P<d>[\d-]+): no longer in force$"),
+        N_("superseded by %(by)s on %(d)s: no longer in force"),
+    ),
+    (
+        re.compile(
+            r"^(?P<what>superseded|repealed|struck down by a court|preempted) on (?P<d>[\d-]+): no longer in force$"
+        ),
+        N_("%(what)s on %(d)s: no longer in force"),
+    ),
+    (
+        re.compile(r"^not yet in force \(takes effect (?P<d>[\d-]+)\)$"),
+        N_("not yet in force (takes effect %(d)s)"),
+    ),
+    (
+        re.compile(
+            r"^(?P<what>introduced, never passed|passed, never signed|vetoed: never took effect) \((?P<d>[\d-]+)\)$"
+        ),
+        N_("%(what)s (%(d)s)"),
+    ),
+    (
+        re.compile(r"^(?P<what>[a-z ]+); the date it took effect is not recorded$"),
+        N_("%(what)s; the date it took effect is not recorded"),
+    ),
+    (
+        re.compile(r"^enjoined in part by (?P<case>.+) since (?P<d>[\d-]+)$"),
+        N_("enjoined in part by %(case)s since %(d)s"),
+    ),
+    (
+        re.compile(r"^enjoined by (?P<case>.+) since (?P<d>[\d-]+)$"),
+        N_("enjoined by %(case)s since %(d)s"),
+    ),
+]
+STATUS_WORDS = (
+    N_("introduced, never passed"),
+    N_("passed, never signed"),
+    N_("superseded"),
+    N_("preempted"),
+)
+"""kb.status's words for a law that never governed or stopped governing."""
+
+
+def status_words(lang: str, text: str) -> str:
+    """A protocol's standing as kb.status writes it ("in force today (since 2018-01-01)",
+    "superseded by … on …: no longer in force; enjoined by …") in `lang`; dates in its form, law
+    and case names as written. A sentence of a shape not known here stays English."""
+    if lang == DEFAULT or not text:
+        return text
+    parts = []
+    for part in text.split("; "):
+        for pattern, message in _STATUS_PATTERNS:
+            found = pattern.match(part)
+            if found:
+                values = {
+                    k: format_date(lang, v) if k in ("d", "on") else gettext(lang, v)
+                    for k, v in found.groupdict().items()
+                }
+                parts.append(gettext(lang, message) % values)
+                break
+        else:
+            parts.append(part)
+    return "; ".join(parts)

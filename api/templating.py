@@ -178,8 +178,22 @@ def local_date(context: Context, day: object, style: str = "long") -> str:
 
 
 @pass_context
+def status_words(context: Context, text: str) -> str:
+    return i18n.status_words(context.get("lang", i18n.DEFAULT), text)
+
+
+@pass_context
 def local_number(context: Context, number: int | float) -> str:
     return i18n.format_number(context.get("lang", i18n.DEFAULT), number)
+
+
+@pass_context
+def longdate(context: Context, day: Any) -> str:
+    """18 July 2025; in Spanish, 18 de julio de 2025."""
+    lang = context.get("lang", i18n.DEFAULT)
+    if lang == i18n.DEFAULT:
+        return f"{day.day} {day:%B %Y}"
+    return i18n.format_date(lang, day)
 
 
 env = Environment(
@@ -205,6 +219,8 @@ env.filters.update(
     answer_label=answer_label,
     local_date=local_date,
     number=local_number,
+    longdate=longdate,
+    status_words=status_words,
 )
 env.policies["ext.i18n.trimmed"] = True  # `{% trans %}` blocks are wrapped text: one msgid line
 env.install_gettext_callables(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n

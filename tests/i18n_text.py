@@ -96,25 +96,27 @@ def english_strings(lang: str) -> frozenset[str]:
     with (LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as source:
         catalog = read_po(source, locale=lang)
     found: set[str] = set()
+    kept: set[str] = set()
     for message in catalog:
         if not message.id:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         for english in ids:
-            if english in strings:
-                continue
-            for piece in re.split(r"<[^>]+>|%\([a-z_]+\)s", english):
-                piece = " ".join(piece.split()).strip(PUNCTUATION)
-                if len(piece) >= 3 and re.search(r"[A-Za-z]{3}", piece):
-                    found.add(piece)
-    translated = {
-        " ".join(s.split())
-        for m in catalog
-        for s in (m.string if isinstance(m.string, tuple) else (m.string,))
-        if s
-    }
-    return frozenset(found - ALLOWED - translated)
+            found |= _pieces(english)
+        for spanish in strings:
+            kept |= _pieces(spanish)  # what the translation keeps (a case name) is not a leak
+    return frozenset(found - ALLOWED - kept)
+
+
+def _pieces(message: str) -> set[str]:
+    """The runs of text of a message between its markup and placeholders."""
+    pieces = set()
+    for piece in re.split(r"<[^>]+>|%\([a-z_]+\)s", message):
+        piece = " ".join(piece.split()).strip(PUNCTUATION)
+        if len(piece) >= 3 and re.search(r"[A-Za-z]{3}", piece):
+            pieces.add(piece)
+    return pieces
 
 
 def english_left(html: str, lang: str) -> list[str]:

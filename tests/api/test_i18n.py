@@ -21,6 +21,7 @@ from kb.overview import MAIN_KEYS
 from kb.resolve import LAYER_LABELS, ROOM_LABELS
 from kb.score import RUBRIC
 from kb.settings import Settings
+from kb.status import ENDED_WORDS, NEVER_WORDS
 from tests.api.test_pages import PAGES
 from tests.i18n_text import english_left, texts
 
@@ -121,6 +122,7 @@ def test_the_words_kb_writes_are_all_in_the_catalogue() -> None:
     words = [v.replace("_", " ") for s in closed_sets for v in s.__args__]
     words += [*MAIN_KEYS.values(), *LAYER_LABELS.values(), *ROOM_LABELS.values()]
     words += [*STATUS_NOTES.values(), *models.DATE_KEYS]
+    words += [*NEVER_WORDS.values(), *ENDED_WORDS.values()]
     untranslated = [w for w in words if _spanish(w.replace("_", " ")) == w.replace("_", " ")]
     assert [w for w in untranslated if w != "287(g)"] == []
     assert i18n.RUBRIC == RUBRIC
@@ -183,7 +185,7 @@ def test_the_leak_check_finds_english_left_on_a_spanish_page(client: TestClient)
     """The check above can fail: the English page, read as if it were Spanish, is full of it."""
     english = client.get("/compare?protocols=us-dc/law-19-194", headers={"Accept-Language": "en"})
     left = english_left(english.text.replace('<html lang="en">', '<html lang="es">'), "es")
-    assert "Compare protocols" in left and "Question" in left
+    assert "Compare protocols" in left and "Permalink" in left
 
 
 def test_accept_language_and_lang_answer_in_spanish(client: TestClient) -> None:
@@ -193,7 +195,7 @@ def test_accept_language_and_lang_answer_in_spanish(client: TestClient) -> None:
     ):
         assert response.status_code == 200
         assert '<html lang="es">' in response.text
-        assert "Protocolos locales sobre órdenes de retención (detainers)" in response.text
+        assert "¿Qué hace su condado con las órdenes de retención (detainers)" in response.text
         assert "Accept-Language" in response.headers["vary"]
     client.cookies.clear()  # `?lang=es` above is remembered, as the switch's choice
     english = client.get("/", headers={"Accept-Language": "en"})
@@ -255,7 +257,7 @@ def test_the_switch_and_the_alternates_keep_the_query(client: TestClient) -> Non
         english = client.get(by_lang["en"]).text
         assert '<html lang="en">' in english
         if path == compare:
-            assert english.count('class="corner">Question') == 1
+            assert english.count("<h1>Compare protocols</h1>") == 1
             assert "Cook County" in english and "District of Columbia" in english
         else:
             assert 'value="juvenile holds"' in english
