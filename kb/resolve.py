@@ -35,7 +35,7 @@ LAYER_LABELS: dict[str, str] = {
 }
 STARTS = ("effective", "signed", "adopted", "issued", "passed")
 """A law governs from the first of these dates that is present."""
-ENDS = ("superseded", "repealed", "struck_down", "preempted")
+ENDS = ("superseded", "repealed", "struck_down", "preempted", "expired")
 """…until the earliest of these."""
 NEVER_GOVERNS = ("introduced", "passed", "vetoed")
 """Statuses of a text that never became law."""

@@ -44,6 +44,7 @@ STATUS_NOTES = {
     "repealed": "repealed",
     "struck_down": "struck down by a court",
     "preempted": "preempted by a higher law",
+    "expired": "expired: a temporary law that lapsed",
 }
 
 
