@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from whoosh import scoring
 
-from search_index.analysis import compound_forms, legal_analyzer
+from search_index.analysis import compound_forms, compound_parts, legal_analyzer
 from search_index.names import Entry
 from search_index.query import META_BOOST, WordGroup
 from search_index.schema import FACETS
@@ -194,20 +194,21 @@ def _headings(docs: list[dict[str, Any]], numbers: dict[str, int]) -> dict[str, 
 
 
 def _cites(docs: list[dict[str, Any]], numbers: dict[str, int]) -> dict[str, NDArray[Any]]:
-    """For each cite term (`7282.5`), the provisions whose own cite holds it and how many
+    """For each cite term (`7282.5`), the records whose own cite holds it and how many
     subdivisions deeper their cite goes (`7282.5(a)` 1, `7282.5(a)(4)` 2)."""
     analyzer = legal_analyzer(stem=False)
     found: dict[tuple[int, int], int] = {}
     for docnum, doc in enumerate(docs):
-        if doc["kind"] != "provision":
-            continue
         for token in analyzer(doc["cite"], mode="query"):
             whole = token.text
             if not any(c.isdigit() for c in whole):
                 continue
             for form in [whole, *compound_forms(whole)]:
                 number = numbers.get(f"content:{form}")
-                rest = whole[len(form) :] if whole.startswith(form) else "-"
+                if form == "".join(compound_parts(whole)):  # 287g for 287(g)
+                    rest = ""
+                else:
+                    rest = whole[len(form) :] if whole.startswith(form) else "-"
                 if number is not None and (not rest or rest.startswith("(")):
                     depth = rest.count("(")
                     key = (number, docnum)
