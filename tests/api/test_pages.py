@@ -433,3 +433,14 @@ def test_query_strings_are_written_as_urlencode_writes_them() -> None:
     params = {"q": "a b&c/ü", "page": 2, "none": None, "ids": ["x y", "z"], "off": False, "e": ""}
     kept = {k: v for k, v in params.items() if v not in (None, "", False, [])}
     assert query(params) == urlencode(kept, doseq=True) == "q=a+b%26c%2F%C3%BC&page=2&ids=x+y&ids=z"
+
+
+def test_the_search_page_shows_what_a_partial_match_misses(client: TestClient) -> None:
+    page = client.get("/search", params={"q": "48 hours excluding weekends"})
+    assert page.status_code == 200
+    assert "with every word; the rest with some of them" in page.text
+    assert "Missing: <s>" in page.text
+    spanish = client.get("/search", params={"q": "retención de ICE"})
+    assert "Did you mean" not in spanish.text and "<mark>" in spanish.text
+    hostile = client.get("/search", params={"q": "<script>alert(1)</script> detainer"})
+    assert hostile.status_code == 200 and "<script>alert(1)" not in hostile.text
