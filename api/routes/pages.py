@@ -24,6 +24,8 @@ from kb.errors import InvalidParameter, KBError, QuerySyntaxError
 from kb.gaps import find_gaps
 from kb.overview import overview
 from kb.records import DATE_KEYS
+from kb.registry_check import KEY as CHECK_KEY
+from kb.registry_check import check_287g, practice_here
 from kb.resolve import LAYER_LABELS, resolve
 from kb.score import RUBRIC, protection_score
 from kb.status import in_force_first, status_lines
@@ -180,6 +182,7 @@ def where(
             "r": resolution,
             "as_of": as_of,
             "layers": LAYER_LABELS,
+            "practice": practice_here(db, jurisdiction_id, day),
             "statuses": status_lines(db),
             "compare_ids": _compare_with_strongest(db, resolution),
         },
@@ -257,8 +260,21 @@ def protocol(request: Request, db: DB, protocol_id: str) -> HTMLResponse:
             "rubric": RUBRIC,
             "alongside": _alongside(db, found.id, found.jurisdiction_id),
             "layers": LAYER_LABELS,
+            "practice": _practice(db, found),
         },
     )
+
+
+def _practice(db: DB, found: Any) -> tuple[Any, list[Any]] | None:
+    """For a protocol that bars or requires 287(g): the latest capture and the notes where it is
+    the rule that governs (kb.registry_check)."""
+    answer = next((a for a in found.coding if a.key == CHECK_KEY), None)
+    if answer is None or answer.value not in ("prohibited", "participates"):
+        return None
+    capture, notes = check_287g(db)
+    if capture is None:
+        return None
+    return capture, [n for n in notes if n.protocol_id == found.id]
 
 
 def _picker(db: DB) -> list[tuple[str, list[Any]]]:

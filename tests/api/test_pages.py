@@ -94,6 +94,16 @@ def test_compare_marks_the_strongest_in_words_with_a_legend(client: TestClient) 
     assert table.count('<th scope="col"') == 5  # the question column and four protocols
     assert "Most protective" in html and 'aria-hidden="true">★' in html
     assert 'id="legend"' in html and "never marked" in html
+    # The detainer row: of four conditional answers, only the strictest conditions are marked,
+    # with the reason beside the mark.
+    detainers = table.split('id="row-detainer_response"')[1].split("</tr>")[0]
+    cells = detainers.split("<td")[1:]
+    assert [("Most protective" in c) for c in cells] == [True, False, False, False]
+    assert (
+        '<p class="strongest-reason">Strictest conditions: Reimbursement required and Serious '
+        "or violent felony; the next strictest here has “Listed offenses”." in cells[0]
+    )
+    assert "strictest conditions carry the mark (reimbursement first" in html
     # Downloads and the permalink carry the whole state.
     for document in (
         "/api/v1/compare.csv?protocols=",
