@@ -290,11 +290,14 @@ def test_cook_county_stands_on_the_illinois_floor_and_its_own_ordinance(real_db:
 
 
 def test_florida_overrides_miami_dades_2013_resolution_on_detainers(real_db: Session) -> None:
-    a = answer(resolve(real_db, "us-fl-miami-dade-county"), "detainer_response")
+    # R-1008-13 is recorded as preempted by chapter 908 from 1 July 2019: today the state law
+    # governs alone, and the resolution is listed as no longer law, with the reason.
+    today = resolve(real_db, "us-fl-miami-dade-county")
+    a = answer(today, "detainer_response")
     assert (a.value, a.room, governing(a)) == ("honors_all", "must", "us-fl/sb-168-2019")
-    overridden = [r.protocol_id for r in a.rules if r.role == "overridden"]
-    assert overridden == ["us-fl-miami-dade-county/resolution-r-1008-13"]
-    assert a.conflict is not None
+    assert "us-fl-miami-dade-county/resolution-r-1008-13" not in {r.protocol_id for r in a.rules}
+    law = next(x for x in today.laws if x.protocol_id.endswith("resolution-r-1008-13"))
+    assert not law.governs and "2019-07-01" in law.reason
     before = answer(
         resolve(real_db, "us-fl-miami-dade-county", dt.date(2015, 1, 1)), "detainer_response"
     )
