@@ -43,7 +43,9 @@ Status = Literal[
 ]
 Confidence = Literal["two_sources", "one_source", "unverified"]
 SourceKind = Literal["official", "secondary"]
-ContextKind = Literal["program", "regulation", "statute", "memo", "ruling", "report"]
+ContextKind = Literal[
+    "program", "regulation", "statute", "executive_order", "memo", "list", "ruling", "report"
+]
 KeyType = Literal["choice", "boolean", "integer", "text"]
 Precision = Literal["year", "month", "day"]
 DATE_KEYS = (

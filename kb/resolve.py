@@ -215,7 +215,65 @@ def resolve(db: Session, jurisdiction_id: str, as_of: dt.date | None = None) -> 
         raise NotFound(f"no jurisdiction with id {jurisdiction_id!r}")
     on = as_of or dt.date.today()
     chain = _chain(index, place)
-    considered = _laws_here(index, chain)
+    laws, answers = _resolved(index, chain, _laws_here(index, chain), on)
+    cited = dict.fromkeys(c for a in answers for c in a.context)
+    return Resolution(
+        jurisdiction=place,
+        chain=chain,
+        as_of=on,
+        answers=answers,
+        laws=laws,
+        context=[index.contexts[c] for c in cited if c in index.contexts],
+        score=score_values(index.codebook, {a.key: a.value for a in answers}),
+    )
+
+
+def resolve_places(
+    db: Session, jurisdiction_ids: list[str], as_of: dt.date | None = None
+) -> dict[str, tuple[list[ResolvedAnswer], Score]]:
+    """`resolve`'s answers and score for many places at once (the county map's 3,000 and more).
+
+    Places whose stacks hold the same laws, in the same layers, and that the same court cases
+    name, get the same answers, so each such stack is resolved once: a state's counties with no
+    law of their own share one resolution. The answers are `resolve`'s own, shared between the
+    places: treat them as read-only."""
+    index = _index(db)
+    on = as_of or dt.date.today()
+    named = {
+        j
+        for laws in index.laws.values()
+        for law in laws
+        for case in law.protocol.litigation
+        for j in case.jurisdictions
+    }
+    done: dict[tuple[object, ...], tuple[list[ResolvedAnswer], Score]] = {}
+    found: dict[str, tuple[list[ResolvedAnswer], Score]] = {}
+    for jurisdiction_id in jurisdiction_ids:
+        place = index.places.get(jurisdiction_id)
+        if place is None:
+            raise NotFound(f"no jurisdiction with id {jurisdiction_id!r}")
+        chain = _chain(index, place)
+        considered = _laws_here(index, chain)
+        stack = (
+            tuple((law.protocol.id, layer, above) for law, layer, above in considered),
+            frozenset(j.id for j in chain) & named,
+        )
+        if stack not in done:
+            answers = _resolved(index, chain, considered, on)[1]
+            done[stack] = (
+                answers,
+                score_values(index.codebook, {a.key: a.value for a in answers}),
+            )
+        found[jurisdiction_id] = done[stack]
+    return found
+
+
+def _resolved(
+    index: _Index,
+    chain: list[models.JurisdictionPublic],
+    considered: list[tuple[_Law, Layer, bool]],
+    on: dt.date,
+) -> tuple[list[LawConsidered], list[ResolvedAnswer]]:
     laws: list[LawConsidered] = []
     in_force: list[tuple[_Law, Layer, bool]] = []  # (law, layer, binds from above)
     for law, layer, above in considered:
@@ -232,16 +290,7 @@ def resolve(db: Session, jurisdiction_id: str, as_of: dt.date | None = None) -> 
             in_force.append((law, layer, above))
     # Text keys (applies_to) describe each law's own reach, not a rule that layers can stack.
     answers = [_answer(spec, in_force, chain, on) for spec in index.codebook if spec.type != TEXT]
-    cited = dict.fromkeys(c for a in answers for c in a.context)
-    return Resolution(
-        jurisdiction=place,
-        chain=chain,
-        as_of=on,
-        answers=answers,
-        laws=laws,
-        context=[index.contexts[c] for c in cited if c in index.contexts],
-        score=score_values(index.codebook, {a.key: a.value for a in answers}),
-    )
+    return laws, answers
 
 
 def _chain(index: _Index, place: models.JurisdictionPublic) -> list[models.JurisdictionPublic]:

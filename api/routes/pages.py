@@ -24,8 +24,11 @@ from kb.errors import InvalidParameter, KBError, QuerySyntaxError
 from kb.gaps import find_gaps
 from kb.overview import overview
 from kb.records import DATE_KEYS
+from kb.registry_check import KEY as CHECK_KEY
+from kb.registry_check import check_287g, practice_here
 from kb.resolve import LAYER_LABELS, resolve
 from kb.score import RUBRIC, protection_score
+from kb.status import in_force_first, status_lines
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,9 +37,9 @@ STATUS_NOTES = {
     "introduced": "introduced, not passed",
     "passed": "passed, not yet signed",
     "vetoed": "vetoed: never took effect",
-    "enacted": "enacted",
+    "enacted": "enacted, not amended since",
     "in_force": "in force",
-    "amended": "in force as amended by later law",
+    "amended": "amended by a later law",
     "superseded": "superseded by a later protocol",
     "repealed": "repealed",
     "struck_down": "struck down by a court",
@@ -67,6 +70,8 @@ def home(
     matrix = overview(
         db, level=level or None, state=state or None, status=status or None, sort=sort
     )
+    statuses = status_lines(db)
+    matrix.rows = in_force_first(matrix.rows, statuses, lambda row: row.protocol.id)
     return render(
         request,
         "home.html",
@@ -76,6 +81,7 @@ def home(
             "sort": sort,
             "info": store.build_info(db),
             "status_notes": STATUS_NOTES,
+            "statuses": statuses,
         },
     )
 
@@ -96,6 +102,7 @@ def search(
         "error": None,
         "suggestions": store.remembered(db, "search suggestions", lambda: _suggestions(db)),
         "names": store.remembered(db, "facet names", lambda: _names(db)),
+        "statuses": status_lines(db),
     }
     status_code = 200
     if q.strip():
@@ -172,8 +179,32 @@ def where(
     return render(
         request,
         "where.html",
-        {"r": resolution, "as_of": as_of, "layers": LAYER_LABELS},
+        {
+            "r": resolution,
+            "as_of": as_of,
+            "layers": LAYER_LABELS,
+            "practice": practice_here(db, jurisdiction_id, day),
+            "statuses": status_lines(db),
+            "compare_ids": _compare_with_strongest(db, resolution),
+        },
     )
+
+
+COMPARED_FROM_A_PLACE = 4
+
+
+def _compare_with_strongest(db: DB, resolution: Any) -> list[str]:
+    """The laws that govern the place, then the highest-scoring protocols in force today
+    elsewhere, up to four: the comparison an advocate starts from."""
+    here = [law.protocol_id for law in resolution.laws if law.governs]
+    lines = status_lines(db)
+    strongest = [
+        row.protocol.id
+        for row in overview(db, sort="score").rows
+        if lines[row.protocol.id].in_force and row.protocol.id not in here
+    ]
+    ids = here[: COMPARED_FROM_A_PLACE - 1]
+    return ids + strongest[: COMPARED_FROM_A_PLACE - len(ids)]
 
 
 def _alongside(db: DB, protocol_id: str, jurisdiction_id: str) -> list[Any]:
@@ -185,6 +216,23 @@ def _alongside(db: DB, protocol_id: str, jurisdiction_id: str) -> list[Any]:
     ]
 
 
+def _rulings(protocol: Any, records: dict[str, Any]) -> list[Any]:
+    """Background rulings the protocol's provisions rest on (`context=` of kind `ruling`), less
+    those its own `litigation:` entries already link to."""
+    linked = {c for case in protocol.litigation for c in case.context}
+    cited = dict.fromkeys(c for v in protocol.provisions for c in v.context)
+    return [
+        records[c]
+        for c in cited
+        if c in records and records[c].kind == "ruling" and c not in linked
+    ]
+
+
+def source_label(source: Any) -> str:
+    """A source as people name it: publisher and title, not the record's key."""
+    return f"{source.publisher}: {source.title}" if source.publisher else source.title
+
+
 @router.get("/protocols/{protocol_id:path}", response_class=HTMLResponse)
 def protocol(request: Request, db: DB, protocol_id: str) -> HTMLResponse:
     (found,) = store.get_protocols(db, [protocol_id])
@@ -192,11 +240,15 @@ def protocol(request: Request, db: DB, protocol_id: str) -> HTMLResponse:
     related = {p.id: p for p in store.list_protocols(db, ids=found.predecessors + found.successors)}
     timeline = sorted(found.dates.items(), key=lambda kv: (kv[1], TIMELINE_ORDER.get(kv[0], 99)))
     topics = {t.id: t.name for t in store.list_topics(db)}
-    context = {c.id: c.title for c in store.list_context(db)}
+    records = {c.id: c for c in store.list_context(db)}
+    context = {c.id: c.title for c in records.values()}
     return render(
         request,
         "protocol.html",
         {
+            "statuses": status_lines(db),
+            "rulings": _rulings(found, records),
+            "source_labels": {s.key: source_label(s) for s in found.sources},
             "p": found,
             "book": book,
             "related": related,
@@ -209,8 +261,21 @@ def protocol(request: Request, db: DB, protocol_id: str) -> HTMLResponse:
             "rubric": RUBRIC,
             "alongside": _alongside(db, found.id, found.jurisdiction_id),
             "layers": LAYER_LABELS,
+            "practice": _practice(db, found),
         },
     )
+
+
+def _practice(db: DB, found: Any) -> tuple[Any, list[Any]] | None:
+    """For a protocol that bars or requires 287(g): the latest capture and the notes where it is
+    the rule that governs (kb.registry_check)."""
+    answer = next((a for a in found.coding if a.key == CHECK_KEY), None)
+    if answer is None or answer.value not in ("prohibited", "participates"):
+        return None
+    capture, notes = check_287g(db)
+    if capture is None:
+        return None
+    return capture, [n for n in notes if n.protocol_id == found.id]
 
 
 def _picker(db: DB) -> list[tuple[str, list[Any]]]:
@@ -237,6 +302,7 @@ def _compare_context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
         "book": store.codebook(db),
         "topic_names": {t.id: t.name for t in store.list_topics(db)},
         "as_of": store.build_info(db).built_at.date(),
+        "statuses": status_lines(db),
     }
     if not ids:
         return context, 200
@@ -319,6 +385,7 @@ def diff(request: Request, db: DB) -> HTMLResponse:
         "error": None,
         "picker": _picker(db),
         "pairs": [(titles[a], titles[b]) for a, b in links],
+        "statuses": status_lines(db),
     }
     status_code = 200
     if old or new:
@@ -333,7 +400,12 @@ def diff(request: Request, db: DB) -> HTMLResponse:
 @router.get("/pins", response_class=HTMLResponse)
 def pins(request: Request, db: DB) -> HTMLResponse:
     ids = listed(request, "ids")
-    context: dict[str, Any] = {"ids": ids, "collection": None, "error": None}
+    context: dict[str, Any] = {
+        "ids": ids,
+        "collection": None,
+        "error": None,
+        "statuses": status_lines(db),
+    }
     status_code = 200
     try:
         context["collection"] = collect(db, ids)
@@ -504,5 +576,11 @@ def gaps_page(request: Request, db: DB, subject: str) -> HTMLResponse:
     return render(
         request,
         "gaps.html",
-        {"report": report, "subject": subject, "jurisdiction": jurisdiction, "scores": scores},
+        {
+            "report": report,
+            "subject": subject,
+            "jurisdiction": jurisdiction,
+            "scores": scores,
+            "statuses": status_lines(db),
+        },
     )

@@ -94,6 +94,16 @@ def test_compare_marks_the_strongest_in_words_with_a_legend(client: TestClient) 
     assert table.count('<th scope="col"') == 5  # the question column and four protocols
     assert "Most protective" in html and 'aria-hidden="true">★' in html
     assert 'id="legend"' in html and "never marked" in html
+    # The detainer row: of four conditional answers, only the strictest conditions are marked,
+    # with the reason beside the mark.
+    detainers = table.split('id="row-detainer_response"')[1].split("</tr>")[0]
+    cells = detainers.split("<td")[1:]
+    assert [("Most protective" in c) for c in cells] == [True, False, False, False]
+    assert (
+        '<p class="strongest-reason">Strictest conditions: Reimbursement required and Serious '
+        "or violent felony; the next strictest here has “Listed offenses”." in cells[0]
+    )
+    assert "strictest conditions carry the mark (reimbursement first" in html
     # Downloads and the permalink carry the whole state.
     for document in (
         "/api/v1/compare.csv?protocols=",
@@ -126,6 +136,91 @@ def test_protocol_page_shows_timeline_versions_and_sources(client: TestClient) -
     assert "<time datetime=" in html
     assert 'id="source-' in html and "Last verified" in html
     assert f"/diff?from={AB1081.replace('/', '%2F')}" in html
+
+
+def _text(html: str) -> str:
+    """The page's words, tags dropped and white space collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace(" .", ".")
+
+
+def test_home_starts_from_the_place_and_lists_laws_in_force_first(client: TestClient) -> None:
+    html = client.get("/").text
+    main = html[html.index("<main") : html.index("</main>")]
+    # The find-your-county box and the explainer come before the matrix.
+    assert main.index('action="/where"') < main.index('class="explainer"') < main.index("<table")
+    words = _text(main)
+    assert "What is a detainer, and why 48 hours?" in words
+    assert "8 C.F.R. § 287.7(d)" in words and "48 hours" in words
+    assert 'href="/background#detainer-regulation"' in main
+    assert 'href="/map"' in main
+    # Rows: short names first, then the official title; the standing in words.
+    rows = re.findall(r'<th scope="row">(.*?)</th>', main, re.S)
+    first, last = _text(rows[0]), _text(rows[-1])
+    assert "in force today" in first or "in force as amended" in first
+    assert last.startswith("California TRUST Act (AB 1081, 2012, vetoed)")
+    assert "vetoed: never took effect (2012-09-30)" in last
+    assert "Law enforcement: sharing data." in words  # SB 54's official title, second
+    assert words.index("California Values Act (SB 54, 2017)") < words.index(
+        "Law enforcement: sharing data."
+    )
+    standing = [_text(r) for r in rows]
+    ended = [i for i, r in enumerate(standing) if "no longer in force" in r or "vetoed" in r]
+    in_force = [i for i, r in enumerate(standing) if "in force today" in r or "as amended" in r]
+    assert ended and in_force and max(in_force) < min(ended)
+    # Housekeeping sits in the footer, not under the heading.
+    assert "Data version" not in main
+    footer = html[html.index('<footer class="site">') :]
+    assert "Data version" in footer and "built" in footer
+    assert not re.search(r">\s*enacted\s*<", html)
+
+
+def test_protocol_page_says_its_status_rulings_and_sources_in_words(client: TestClient) -> None:
+    html = client.get("/protocols/us-ca/sb-54-2017").text
+    words = _text(html)
+    assert "<h1>California Values Act (SB 54, 2017)</h1>" in html
+    assert "Status: in force today (since 2018-01-01)." in words
+    # In force alongside, from the resolver: the other California laws in force today.
+    alongside = _text(html[html.index('id="alongside"') : html.index('id="rulings"')])
+    assert "TRUTH Act (AB 2792, 2016)" in alongside
+    assert "TRUST Act (AB 1081" not in alongside  # vetoed, never law
+    rulings = _text(html[html.index('id="rulings"') : html.index('id="score"')])
+    assert "United States v. California" in rulings  # its litigation entry
+    assert "Galarza v. Szalczyk" in rulings and "Miranda-Olivares v. Clackamas County" in rulings
+    # Source links name the publisher and title, not the record's key.
+    assert ">chaptered-text<" not in html
+    assert "California Legislative Information: SB 54 (2017-2018)" in words
+    # A superseded law says by what; a law with no ruling recorded says so.
+    dc = _text(client.get(f"/protocols/{DC}").text)
+    assert "superseded by Sanctuary Values Act (D.C. Law 23-282, 2020) on 2021-04-27" in dc
+    santa_clara = _text(client.get(f"/protocols/{SANTA_CLARA}").text)
+    assert "No court case or ruling is recorded as bearing on this law." in santa_clara
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        f"/compare?protocols={FOUR}",
+        f"/embed/compare?protocols={FOUR}",
+        f"/protocols/{COOK}",
+        "/protocols/us-tx/sb-4-2017",
+        "/where/us-tx-harris-county",
+        f"/gaps/{COOK}",
+        "/codebook",
+        f"/diff?from={AB1081}&to={AB4}",
+    ],
+)
+def test_pages_say_answers_in_words_not_internal_keys(client: TestClient, path: str) -> None:
+    keys = client.get("/api/v1/codebook").json()["data"]
+    internal = {k["key"] for k in keys} | {
+        str(v) for k in keys for v in k.get("values") or [] if "_" in str(v)
+    }
+    html = client.get(path).text
+    # Keys may stand where they are meant as syntax: inside <code> (the codebook's "key for
+    # search and the API") and in link targets.
+    shown = re.sub(r"<code>.*?</code>|<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    words = set(re.findall(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", _text(shown)))
+    assert not words & internal, sorted(words & internal)
 
 
 @pytest.mark.parametrize(

@@ -235,9 +235,11 @@ def test_gaps_of_cook_county_and_ab_4(db: Session) -> None:
     }  # fmt: skip
     assert cook["detainer_response"].strongest_value == "declines_all"
     # Every law in force coded as declining all holds: California's and Illinois's, and the state
-    # floors of Washington, Oregon, Colorado and the Massachusetts rule of Lunn (2017).
+    # floors of Washington, Oregon, Colorado and the Massachusetts rule of Lunn (2017), and
+    # Chicago's Welcoming City Ordinance as amended in 2021.
     assert {p.id for p in cook["detainer_response"].held_by} == {
         SB54, "us-il/trust-act-2017", "us-il/way-forward-act-2021",
+        "us-il-chicago/welcoming-city-ordinance-2021",
         "us-wa/keep-washington-working-act-2019", "us-or/sanctuary-promise-act-2021",
         "us-co/hb19-1124", "us-co/sb25-276", "us-ma/lunn-v-commonwealth-2017",
     }  # fmt: skip
