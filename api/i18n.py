@@ -300,6 +300,8 @@ CONTENT_WORDS = (
     # kb.diff: what happened to a provision between two versions.
     N_("list"),
     N_("changed"),
+    # kb.drafting: the instrument a draft is written as ("ordinance" is a level word above).
+    N_("act"),
     N_("added"),
     N_("removed"),
     N_("unchanged"),
@@ -357,10 +359,15 @@ _STATUS_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            r"^(?P<what>superseded|repealed|struck down by a court|preempted) on (?P<d>[\d-]+): no longer in force$"
+            r"^(?P<what>superseded|repealed|struck down by a court|preempted|expired \(a temporary act that lapsed\)) on (?P<d>[\d-]+): no longer in force$"
         ),
         N_("%(what)s on %(d)s: no longer in force"),
     ),
+    (
+        re.compile(r"^preempted by (?P<by>.+) on (?P<d>[\d-]+): no longer in force$"),
+        N_("preempted by %(by)s on %(d)s: no longer in force"),
+    ),
+    (re.compile(r"^(?P<what>introduced|passed) on (?P<d>[\d-]+)$"), N_("%(what)s on %(d)s")),
     (
         re.compile(r"^not yet in force \(takes effect (?P<d>[\d-]+)\)$"),
         N_("not yet in force (takes effect %(d)s)"),
@@ -387,6 +394,13 @@ _STATUS_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 STATUS_WORDS = (
     N_("introduced, never passed"),
     N_("passed, never signed"),
+    N_("introduced; not recorded as passed"),
+    N_("passed; not recorded as signed or in force"),
+    N_("expired"),
+    N_("not recorded as passed"),
+    N_("not recorded as signed or in force"),
+    N_("expired (a temporary act that lapsed)"),
+    N_("the date it took effect is not recorded"),
     N_("superseded"),
     N_("preempted"),
 )
@@ -410,6 +424,6 @@ def status_words(lang: str, text: str) -> str:
                 }
                 parts.append(gettext(lang, message) % values)
                 break
-        else:
-            parts.append(part)
+        else:  # a whole part the catalogue holds ("introduced", "not recorded as passed")
+            parts.append(gettext(lang, part))
     return "; ".join(parts)
