@@ -17,7 +17,6 @@ from kb import store
 from kb.codebook import TEXT, Codebook, CodebookKey, value_text
 from kb.collection import MAX_PINNED, collect, collection_csv, collection_markdown
 from kb.compare import MAX_COMPARED, compare_protocols
-from kb.county_map import county_map
 from kb.diff import diff_versions
 from kb.draft import OMIT, STRONGEST, Adopter, DraftOptions, draft_policy
 from kb.draft_render import MEDIA_TYPES, render_draft
@@ -82,7 +81,6 @@ def home(
             "info": store.build_info(db),
             "status_notes": STATUS_NOTES,
             "statuses": statuses,
-            "county_map": county_map(db),
         },
     )
 
