@@ -48,14 +48,15 @@ def test_a_preempted_policy_names_the_state_law_that_took_effect_that_day(db: Se
 
 
 def test_a_superseded_law_names_what_replaced_it(db: Session) -> None:
-    line = status_lines(db, dt.date(2026, 12, 2))["us-dc/law-19-194"]
-    assert line.text == (
-        "superseded by Sanctuary Values Act (D.C. Law 23-282, 2020) on 2021-04-27: "
-        "no longer in force"
-    )
+    (dc,) = store.get_protocols(db, ["us-dc/law-19-194"])
+    successors = store.list_protocols(db, ids=dc.successors)
+    assert successors
+    line = status_lines(db, dt.date(2026, 12, 2))[dc.id]
+    named = " and ".join(p.short_name for p in successors)
+    assert line.text == (f"superseded by {named} on {dc.dates['superseded']}: no longer in force")
     assert line.standing == ENDED
     # Before that date the same law was in force.
-    earlier = status_lines(db, dt.date(2015, 1, 1))["us-dc/law-19-194"]
+    earlier = status_lines(db, dt.date(2015, 1, 1))[dc.id]
     assert earlier.text == "in force on 2015-01-01 (since 2012-12-11)"
     assert earlier.in_force
 
