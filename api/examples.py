@@ -36,7 +36,7 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "searchRecords": ("GET", "/api/v1/search?q=juvenile+detainer&limit=1", None),
     "compareProtocols": (
         "GET",
-        f"/api/v1/compare?protocols={COOK},us-dc/law-19-194&keys=detainer_response&topics=juveniles",
+        f"/api/v1/compare?protocols={COOK},us-dc/law-19-194&keys=detainer_response&topics=detainers",
         None,
     ),
     "diffVersions": ("GET", "/api/v1/diff?from=us-ca/ab-1081-2012&to=us-ca/ab-4-2013", None),

@@ -142,6 +142,11 @@ def fragment(
     return html
 
 
+def longdate(day: Any) -> str:
+    """18 July 2025."""
+    return f"{day.day} {day:%B %Y}"
+
+
 env = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -160,6 +165,7 @@ env.filters.update(
     anchor=anchor_of,
     safe_url=safe_url,
     combine=combine,
+    longdate=longdate,
 )
 env.globals.update(
     fragment=fragment, query=query, version=__version__, embed_parent_script=embed_parent_script

@@ -126,6 +126,7 @@ def generate(target: Path, jurisdictions: int, seed: int = 2011) -> Path:
             "id": f"{jid}/ordinance-{year}-{n}",
             "jurisdiction": jid,
             "title": f"Detainer Policy {n}",
+            "short_name": f"Detainer policy ({n})",
             "citation": f"Bench County Ordinance {year}-{n}",
             "kind": "ordinance",
             "status": "in_force",

@@ -9,8 +9,16 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from kb import models, store
-from kb.codebook import TEXT, Codebook, value_text
+from kb.codebook import INTEGER, TEXT, Codebook, CodebookKey, Value, value_text
 from kb.errors import InvalidParameter, TooManyProtocols
+from kb.score import (
+    CONDITIONAL,
+    HOLD_CONDITIONS,
+    PAYMENT_NEVER_GIVEN,
+    condition_strength,
+    conditions_reason,
+    deciding_condition,
+)
 
 MAX_COMPARED = 6
 """Most protocols one comparison takes (a printed page in landscape holds six columns)."""
@@ -52,6 +60,9 @@ class Cell(BaseModel):
     confidence: models.Confidence | None = None
     strongest: bool = False
     """True when this cell holds the most protective value in its row."""
+    strongest_reason: str | None = None
+    """On a marked cell whose mark its conditions decided (several protocols hold only when
+    conditions are met, docs/scoring.md): why, in plain words."""
     provisions: list[ProvisionRef] = []
     sources: list[SourceRef] = []
 
@@ -63,6 +74,8 @@ class Row(BaseModel):
     cells: list[Cell]
     strongest: str | int | bool | None = None
     """The most protective value present; None when every cell is silent, or for text keys."""
+    strongest_reason: str | None = None
+    """Why the marked cells carry the mark, in plain words (docs/scoring.md)."""
     differs: bool
 
 
@@ -110,7 +123,7 @@ def compare_protocols(
     columns = _protocol_cells(db, book, store.get_protocols(db, ids))
 
     rows = [
-        _row(book, key, columns)
+        _row(db, book, key, columns)
         for key in book.keys
         if (keys is None or key in keys) and (topics is None or book[key].topic in topics)
     ]
@@ -187,19 +200,23 @@ def _protocol_cells(
     ]
 
 
-def _row(book: Codebook, key: str, columns: list[_ProtocolCells]) -> Row:
+def _row(db: Session, book: Codebook, key: str, columns: list[_ProtocolCells]) -> Row:
     spec = book[key]
     cells = [column.cells[key] for column in columns]
     ranks = {i: spec.rank(c.value) for i, c in enumerate(cells)}
     ranked = {i: r for i, r in ranks.items() if r is not None}
     strongest = None
+    reason = None
     if spec.type != TEXT and ranked:
         best = min(ranked.values())
-        cells = [
-            column.strongest[key] if ranked.get(i) == best else column.cells[key]
-            for i, column in enumerate(columns)
-        ]
-        strongest = next(cells[i].value for i, rank in ranked.items() if rank == best)
+        top = [i for i, rank in ranked.items() if rank == best]
+        strongest = cells[top[0]].value
+        reason = _plain_reason(spec, strongest, len(top), len(cells))
+        if (key, strongest) == CONDITIONAL and len(top) > 1:
+            top, reason, marked = _rank_conditions(db, book, columns, top)
+        else:
+            marked = {i: columns[i].strongest[key] for i in top}
+        cells = [marked.get(i, column.cells[key]) for i, column in enumerate(columns)]
     differs = len({value_text(c.value) for c in cells}) > 1
     return Row.model_construct(
         key=key,
@@ -207,8 +224,86 @@ def _row(book: Codebook, key: str, columns: list[_ProtocolCells]) -> Row:
         topic=spec.topic,
         cells=cells,
         strongest=strongest,
+        strongest_reason=reason,
         differs=differs,
     )
+
+
+def _plain_reason(spec: CodebookKey, value: Value, marked: int, compared: int) -> str:
+    label = spec.label(value)
+    if spec.type == INTEGER:
+        why = "the shortest limit given here (fewer is more protective)"
+    else:
+        why = "the most protective answer given here, by the codebook's order"
+    if compared > 1 and marked == compared:
+        why += "; every protocol compared gives it"
+    return f"{label}: {why}."
+
+
+def _rank_conditions(
+    db: Session, book: Codebook, columns: list[_ProtocolCells], top: list[int]
+) -> tuple[list[int], str, dict[int, Cell]]:
+    """Among protocols that all hold only when conditions are met, the strictest conditions win
+    (kb.score.condition_strength, docs/scoring.md): the marked cells, the row's reason and the
+    marked cells' copies, each with the reason in words."""
+    key = CONDITIONAL[0]
+    values = {i: {k: c.value for k, c in columns[i].cells.items()} for i in top}
+    strength = {i: condition_strength(book, values[i]) for i in top}
+    order = sorted(top, key=lambda i: strength[i])
+    best = [i for i in order if strength[i] == strength[order[0]]]
+    rest = [i for i in order if i not in best]
+    names = _short_names(columns)
+    if not rest:
+        together = " and ".join(names[i] for i in best)
+        reason = f"{book[key].label(CONDITIONAL[1])}: {together} set the same conditions on a hold."
+        return best, reason, {i: columns[i].strongest[key] for i in best}
+    cell_reason = conditions_reason(book, values[best[0]], values[rest[0]])
+    keys = [k for k in HOLD_CONDITIONS if k in book]
+    deciders = {i: deciding_condition(book, values[best[0]], values[i]) or key for i in rest}
+    upto = keys[: max(keys.index(d) for d in deciders.values()) + 1] if keys else []
+    own = [
+        book[k].label(values[best[0]].get(k))
+        for k in upto
+        if book[k].rank(values[best[0]].get(k)) is not None
+    ]
+    reason = (
+        "Of the protocols that hold only when conditions are met, "
+        f"{' and '.join(names[i] for i in best)} set{'s' if len(best) == 1 else ''} the "
+        f"strictest conditions ({' and '.join(own)}); in order after "
+        f"{'it' if len(best) == 1 else 'them'}, "
+        + "; ".join(
+            f"{names[i]} has “{book[deciders[i]].label(values[i].get(deciders[i]))}”" for i in rest
+        )
+        + ". Conditions are compared in this order: reimbursement, prior conviction, pending "
+        "charges, look-back, hours; the first that differs decides."
+    )
+    if values[best[0]].get("reimbursement_required") is True:
+        reason += " " + PAYMENT_NEVER_GIVEN
+
+    def reasoned(i: int) -> Cell:
+        cell = columns[i].cells[key]
+        # Kept per build: the text depends on coded values alone, so copies are few.
+        return store.remembered(
+            db,
+            ("conditional mark", cell.protocol_id, cell_reason),
+            lambda: cell.model_copy(update={"strongest": True, "strongest_reason": cell_reason}),
+        )
+
+    return best, reason, {i: reasoned(i) for i in best}
+
+
+def _short_names(columns: list[_ProtocolCells]) -> dict[int, str]:
+    """Each compared protocol by its jurisdiction's name, or by its title when one jurisdiction
+    has several protocols in the comparison."""
+    counts: dict[str, int] = {}
+    for c in columns:
+        counts[c.summary.jurisdiction_name] = counts.get(c.summary.jurisdiction_name, 0) + 1
+    return {
+        i: c.summary.jurisdiction_name
+        if counts[c.summary.jurisdiction_name] == 1
+        else f"{c.summary.jurisdiction_name} ({c.summary.citation or c.summary.title})"
+        for i, c in enumerate(columns)
+    }
 
 
 def _topic_row(topic: str, name: str, columns: list[_ProtocolCells]) -> TopicRow:

@@ -10,7 +10,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, create_engine, delete, func, inspect, select,
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from kb import store
 from kb.db import (
     check_connection,
     is_sqlite,
@@ -29,6 +30,7 @@ from kb.db import (
 )
 from kb.errors import BuildFailed, DatabaseUnavailable, InvalidParameter, NotFound
 from kb.loader import Progress
+from kb.registry_match import Agency, Gazetteer, Match, match_agency, read_overrides, read_places
 from kb.registry_models import (
     REGISTRY_METADATA,
     REGISTRY_TABLES,
@@ -42,6 +44,7 @@ from kb.registry_models import (
     entry_table,
 )
 from kb.registry_sheet import STATE_CODES, Sheet, county_key, read_sheet
+from kb.settings import Settings
 
 REGISTRY_LOCK = 0x6B62
 """PostgreSQL advisory lock id, which kb.build takes too: an import and a build never interleave."""
@@ -58,26 +61,54 @@ class ImportReport:
     ended: int
     pending: int
     seconds: float
+    unmatched: list[Unmatched] = field(default_factory=list)
+    rematched: int = 0
 
     def summary(self) -> str:
-        return (
+        line = (
             f"read {self.files} file(s): {self.loaded} new capture(s), {self.already} already "
             f"loaded; the registry holds {self.agreements} agreements ({self.active} active, "
             f"{self.ended} ended) and {self.pending} pending requests, in {self.url} "
             f"({self.seconds:.2f} s)"
         )
+        if self.rematched:
+            line += f"; {self.rematched} agreement(s) tied to the gazetteer anew"
+        return line + (
+            f"; {len(self.unmatched)} listed agencies not tied to the gazetteer "
+            "(docs/registry.md, Matching)"
+        )
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """An agency of an active agreement or pending request that no rule ties to a place."""
+
+    state: str
+    agency: str
+    agency_type: str | None
+    county: str | None
+    reason: str
+
+    def line(self) -> str:
+        kind = (self.agency_type or "type not given").replace("_", " ")
+        county = f", ICE's county {self.county!r}" if self.county else ""
+        return f"{self.state} {self.agency} ({kind}{county}): {self.reason}"
 
 
 def import_captures(
     paths: Sequence[Path],
     database_url: str,
     progress: Callable[[str], Progress | None] | None = None,
+    protocols_dir: Path | None = None,
 ) -> ImportReport:
     """Read every file first (any error names file, row and column, and nothing is loaded), then
-    add the captures not loaded yet, oldest first, and derive the agreements again, in one
+    add the captures not loaded yet, oldest first, derive the agreements again and tie each
+    agency to the gazetteer of `protocols_dir` (KB_PROTOCOLS_DIR by default), in one
     transaction."""
     started = time.perf_counter()
     stage = progress or (lambda _name: None)
+    places = read_places(protocols_dir or Settings().protocols_dir)
+    overrides = read_overrides(protocols_dir or Settings().protocols_dir, places)
     reading = stage("reading")
     sheets: list[Sheet] = []
     for i, path in enumerate(paths, 1):
@@ -99,16 +130,63 @@ def import_captures(
                 loading(done, len(new))
         if new:
             derive_agreements(conn)
+        rematched = match_agreements(conn, places, overrides)
+        if new or rematched:
             mark_registry_changed(conn)
         counts = _counts(conn)
+        unmatched = _unmatched(conn)
     return ImportReport(
         url=masked(database_url),
         files=len(paths),
         loaded=len(new),
         already=len(sheets) - len(new),
         seconds=time.perf_counter() - started,
+        unmatched=unmatched,
+        rematched=rematched if not new else 0,
         **counts,
     )
+
+
+def match_agreements(
+    conn: Connection, places: Gazetteer, overrides: dict[tuple[str, str], Match]
+) -> int:
+    """Tie every agreement's agency to the gazetteer (kb.registry_match); write only the rows
+    whose match changed, and return how many did."""
+    t = agreement_table
+    changed = 0
+    for row in conn.execute(select(t)).all():
+        m = match_agency(
+            Agency(row.state, row.agency, row.agency_type, row.county), places, overrides
+        )
+        values = {
+            "jurisdiction_id": m.jurisdiction_id, "county_fips": m.county_fips,
+            "match_confidence": m.confidence, "match_note": m.note,
+        }  # fmt: skip
+        if any(getattr(row, k) != v for k, v in values.items()):
+            conn.execute(t.update().where(t.c.id == row.id).values(**values))
+            changed += 1
+    return changed
+
+
+def _unmatched(conn: Connection) -> list[Unmatched]:
+    t = agreement_table
+    rows = conn.execute(
+        select(t.c.state, t.c.agency, t.c.agency_type, t.c.county, t.c.match_note)
+        .where(t.c.match_confidence == "unmatched", t.c.ended_by.is_(None))
+        .order_by(t.c.state, t.c.agency)
+    ).all()
+    return list(dict.fromkeys(Unmatched(*r) for r in rows))
+
+
+def add_missing_columns(conn: Connection) -> None:
+    """Registry tables made before a column was added get it (the registry is never rebuilt)."""
+    inspector = inspect(conn)
+    for table in REGISTRY_TABLES:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 @contextmanager
@@ -124,6 +202,7 @@ def registry_transaction(database_url: str) -> Iterator[Connection]:
             try:
                 with engine.begin() as conn:
                     REGISTRY_METADATA.create_all(conn)
+                    add_missing_columns(conn)
                     yield conn
             except SQLAlchemyError as exc:
                 raise BuildFailed(
@@ -138,6 +217,7 @@ def registry_transaction(database_url: str) -> Iterator[Connection]:
         with engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": REGISTRY_LOCK})
             REGISTRY_METADATA.create_all(conn)
+            add_missing_columns(conn)
             yield conn
     except DatabaseUnavailable:
         raise
@@ -168,6 +248,7 @@ def carry_into_build(conn: Connection, live: Path | None) -> None:
     database's registry into them (SQLite builds a new file; `live` is the file it replaces),
     then stamp the build with the registry's state."""
     REGISTRY_METADATA.create_all(conn)
+    add_missing_columns(conn)
     if live is not None and live.exists():
         source = make_engine(f"sqlite:///{live}")  # read-only, typed as the tables say
         try:
@@ -176,7 +257,9 @@ def carry_into_build(conn: Connection, live: Path | None) -> None:
                 for table in REGISTRY_TABLES:
                     if table.name not in present:
                         continue
-                    result = read.execute(select(table))
+                    # a live file from before a column was added: copy the columns it has
+                    has = {c["name"] for c in inspect(read).get_columns(table.name)}
+                    result = read.execute(select(*[c for c in table.columns if c.name in has]))
                     while chunk := result.mappings().fetchmany(5000):
                         conn.execute(table.insert(), [dict(row) for row in chunk])
         except SQLAlchemyError as exc:
@@ -266,7 +349,8 @@ def derive_agreements(conn: Connection) -> None:
                 "ended_by": ended.list_date if ended else None,
                 "ended_capture_id": ended.id if ended else None,
                 "captures": len(sightings), "max_rows": max(e.rows for _, e in sightings),
-                "jurisdiction_id": None, "match_confidence": None,
+                "jurisdiction_id": None, "match_confidence": None, "county_fips": None,
+                "match_note": None,
             }
         )  # fmt: skip
     for start in range(0, len(rows), 5000):
@@ -303,6 +387,9 @@ class AgreementFilter:
     active_on: dt.date | None = None
     status: AgreementStatus | None = None
     list: str | None = None
+    county_fips: str | None = None
+    jurisdiction: str | None = None
+    match_confidence: str | None = None
 
 
 def _status(row: Any) -> AgreementStatus:
@@ -349,6 +436,12 @@ def list_agreements(db: Session, where: AgreementFilter) -> list[AgreementPublic
                 field="county",
             )
         query = query.where(within)
+    if where.county_fips is not None:
+        query = query.where(t.c.county_fips == where.county_fips)
+    if where.jurisdiction is not None:
+        query = query.where(within_place(db, where.jurisdiction))
+    if where.match_confidence is not None:
+        query = query.where(t.c.match_confidence == where.match_confidence)
     if where.model is not None:
         query = query.where(t.c.model == where.model)
     if where.agency_type is not None:
@@ -372,6 +465,26 @@ def list_agreements(db: Session, where: AgreementFilter) -> list[AgreementPublic
             t.c.ended_by.is_(None) | (t.c.ended_by > on),
         )
     return [AgreementPublic.model_validate(_public(r)) for r in _read(db, query)]
+
+
+def within_place(db: Session, jurisdiction_id: str) -> Any:
+    """The agreements of agencies in a place: a state's are every one in it (matched or not,
+    since ICE gives the state); a county's are those tied to it or to a city in it (by FIPS); a
+    city's are those tied to it. InvalidParameter for an id the gazetteer does not hold."""
+    t = agreement_table
+    try:
+        place = store.get_jurisdiction(db, jurisdiction_id)
+    except NotFound:
+        raise InvalidParameter(
+            f"no jurisdiction with id {jurisdiction_id!r}: use a gazetteer id such as "
+            "us-tx-harris-county or us-fl",
+            field="jurisdiction",
+        ) from None
+    if place.level in ("state", "district") and place.parent_id is None:
+        return t.c.state == place.state
+    if place.fips and len(place.fips) == 5:
+        return (t.c.jurisdiction_id == place.id) | (t.c.county_fips == place.fips)
+    return t.c.jurisdiction_id == place.id
 
 
 def get_agreement(db: Session, agreement_id: str) -> AgreementDetail:
@@ -430,6 +543,7 @@ def list_captures(db: Session) -> list[CapturePublic]:
 CSV_COLUMNS = (
     "id", "list", "status", "state", "agency", "agency_type", "county", "model", "signed",
     "first_seen", "last_seen", "ended_by", "captures", "moa_url", "addendum_url",
+    "jurisdiction_id", "county_fips", "match_confidence",
 )  # fmt: skip
 
 

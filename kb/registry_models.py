@@ -39,6 +39,7 @@ SUPPORT_MODELS: tuple[SupportModel, ...] = (
     "warrant_service_officer",
 )
 STATUSES: tuple[AgreementStatus, ...] = ("active", "ended", "pending")
+MatchConfidence = Literal["exact", "rule", "override", "unmatched"]
 
 capture_table = Table(
     "registry_capture",
@@ -94,10 +95,14 @@ agreement_table = Table(
     Column("ended_capture_id", String(64), nullable=True),
     Column("captures", Integer, nullable=False),
     Column("max_rows", Integer, nullable=False),
-    # Matching to the gazetteer comes later (issue 16, part 2): room for it now.
+    # Matching to the gazetteer (kb.registry_match): the place, its county's FIPS, how sure.
     Column("jurisdiction_id", String(200), nullable=True),
     Column("match_confidence", String(16), nullable=True),
+    Column("county_fips", String(5), nullable=True),
+    Column("match_note", Text, nullable=True),
 )
+Index("ix_registry_agreement_place", agreement_table.c.jurisdiction_id)
+Index("ix_registry_agreement_fips", agreement_table.c.county_fips)
 Index("ix_registry_agreement_state", agreement_table.c.state, agreement_table.c.county_key)
 Index("ix_registry_entry_agreement", entry_table.c.agreement_id)
 
@@ -154,8 +159,20 @@ class AgreementPublic(BaseModel):
         description="the first capture of its list that no longer shows it (null: still listed)"
     )
     captures: int = Field(description="captures of its list that show it")
-    jurisdiction_id: str | None = Field(description="not matched yet: always null for now")
-    match_confidence: str | None
+    jurisdiction_id: str | None = Field(
+        description="the gazetteer place the agency belongs to: its city when the gazetteer lists "
+        "it, else its county; its state for a state agency; null when unmatched (docs/registry.md)",
+        examples=["us-fl-miami-dade-county"],
+    )
+    county_fips: str | None = Field(
+        description="the five-digit FIPS code of the agency's county, null when not known",
+        examples=["12086"],
+    )
+    match_confidence: MatchConfidence | None = Field(
+        description="exact: ICE's own COUNTY (or, for a state agency, STATE) cell; rule: read from "
+        "the agency's name; override: protocols/287g-overrides.csv; unmatched: none of these"
+    )
+    match_note: str | None = Field(description="why the agency was tied where it is, or not")
 
 
 class AgreementDetail(AgreementPublic):

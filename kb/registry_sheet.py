@@ -53,7 +53,7 @@ AGENCY_TYPES: dict[str, AgencyType] = {
     "MUNICIPAL": "municipality",
     "STATE AGENCY": "state_agency",
 }
-MISSING = frozenset({"", "#N/A", "N/A", "NA", "NONE", "-"})
+MISSING = frozenset({"", "#N/A", "#NA", "N/A", "NA", "NONE", "-"})
 """Cell texts that mean "no value" (Excel's #N/A error among them)."""
 
 COLUMNS: dict[ListKind, tuple[tuple[str, ...], tuple[str, ...]]] = {

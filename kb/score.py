@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from pydantic import BaseModel
@@ -95,3 +96,66 @@ def score_values(book: Codebook, values: Mapping[str, Value]) -> Score:
         possible=len(keys),
         keys=keys,
     )
+
+
+# --- Ranking answers that hold only when conditions are met (docs/scoring.md) ---------------
+
+CONDITIONAL = ("detainer_response", "conditional")
+"""The answer the codebook's order cannot rank alone: two protocols that both "hold only when
+conditions are met" are told apart by their conditions."""
+
+HOLD_CONDITIONS = (
+    "reimbursement_required",
+    "offense_threshold",
+    "pending_charges_qualify",
+    "conviction_lookback_years",
+    "max_hold_hours",
+)
+"""The conditions on honoring a hold, in the order they are compared: the first that differs
+decides. Reimbursement comes first because no hold waits on it in practice: the records note
+that no written promise of federal payment was ever given (docs/scoring.md)."""
+
+PAYMENT_NEVER_GIVEN = (
+    "The records here report no written promise of federal payment ever given, so in practice "
+    "no one is held."
+)
+
+
+def condition_strength(book: Codebook, values: Mapping[str, Value]) -> tuple[float, ...]:
+    """A sort key for a conditional answer's conditions, smaller is stricter: per condition of
+    HOLD_CONDITIONS in order, its place in the codebook's order (hours and years: the number).
+    A condition not addressed counts as no condition at all: silence never protects."""
+    return tuple(
+        math.inf if (rank := book[key].rank(values.get(key))) is None else float(rank)
+        for key in HOLD_CONDITIONS
+        if key in book
+    )
+
+
+def deciding_condition(
+    book: Codebook, stricter: Mapping[str, Value], other: Mapping[str, Value]
+) -> str | None:
+    """The first condition, in the order compared, on which two conditional answers differ."""
+    keys = [k for k in HOLD_CONDITIONS if k in book]
+    pairs = zip(condition_strength(book, stricter), condition_strength(book, other), strict=True)
+    return next((key for key, (a, b) in zip(keys, pairs, strict=True) if a != b), None)
+
+
+def conditions_reason(
+    book: Codebook, values: Mapping[str, Value], next_values: Mapping[str, Value]
+) -> str:
+    """Why one conditional answer outranks the next strictest, in plain words: its conditions up
+    to the one that decides, and what the next has there. Depends only on coded values."""
+    decider = deciding_condition(book, values, next_values)
+    if decider is None:
+        return "The same conditions as the strictest here."
+    keys = [k for k in HOLD_CONDITIONS if k in book]
+    shown = keys[: keys.index(decider) + 1]
+    own = [book[k].label(values.get(k)) for k in shown if book[k].rank(values.get(k)) is not None]
+    text = (
+        f"Strictest conditions: {' and '.join(own)}; the next strictest here has "
+        f"“{book[decider].label(next_values.get(decider))}”."
+    )
+    if values.get("reimbursement_required") is True:
+        text += " " + PAYMENT_NEVER_GIVEN
+    return text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import datetime as dt
 import html
@@ -26,6 +27,7 @@ from kb.export import export_json
 from kb.gaps import find_gaps, gaps_csv, gaps_markdown
 from kb.loader import Progress, content_version, load_dataset
 from kb.registry import import_captures
+from kb.registry_check import check_287g
 from kb.resolve import resolve
 from kb.resolve_render import resolution_markdown, resolution_table
 from kb.settings import Settings
@@ -86,7 +88,15 @@ def _parser() -> argparse.ArgumentParser:
         )
         return sub
 
-    command("validate", "Check every protocol file; print each problem as path:line: message.")
+    validate = command(
+        "validate", "Check every protocol file; print each problem as path:line: message."
+    )
+    validate.add_argument(
+        "--check-287g",
+        action="store_true",
+        help="also compare what governs 287(g) in each place (from the database's build) with "
+        "the latest capture of ICE's list in the registry, and print where they differ",
+    )
     build_cmd = command(
         "build",
         "Validate, load everything into the database (all or nothing), then rebuild the search index.",
@@ -117,6 +127,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     import_287g.add_argument(
         "files", nargs="+", type=Path, metavar="FILE.xlsx", help="participating or pending lists"
+    )
+    import_287g.add_argument(
+        "--unmatched",
+        type=Path,
+        metavar="FILE",
+        help="write the listed agencies not tied to a county or state here (CSV); without it, "
+        "they are printed",
     )
     serve = command(
         "serve", "Build if the database is missing or out of date, then serve the site and API."
@@ -258,7 +275,39 @@ def _validate(settings: Settings, _args: argparse.Namespace) -> int:
         f"ok: {c['protocols']} protocols, {c['provisions']} provisions, {c['coded_answers']} coded answers, "
         f"{c['jurisdictions']} jurisdictions, {c['context_records']} background records"
     )
+    if getattr(_args, "check_287g", False):
+        _check_287g(settings)
     return 0
+
+
+def _check_287g(settings: Settings) -> None:
+    """Notes, not errors: the practice a registry shows never makes content invalid."""
+    url = settings.database_url
+    if is_sqlite(url) and not sqlite_path(url).exists():
+        print(f"287(g): no database at {masked(url)} (run `kb build`): nothing compared")
+        return
+    engine = make_engine(settings.database_url)
+    try:
+        check_connection(engine)
+        with Session(engine) as db:
+            capture, notes = check_287g(db)
+    finally:
+        engine.dispose()
+    if capture is None:
+        print(
+            f"287(g): no capture of ICE's list in {masked(settings.database_url)}: nothing compared"
+        )
+        return
+    barred = sum(n.kind == "agreement_where_barred" for n in notes)
+    print(
+        f"287(g): the build in {masked(settings.database_url)} beside ICE's list of "
+        f"{capture.list_date.isoformat()} ({capture.file_name}): {barred} place(s) where a law "
+        f"bars 287(g) and the list shows an agreement, {len(notes) - barred} where a law requires "
+        "it and the list shows none"
+    )
+    for n in notes:
+        cites = "; ".join(n.cites) or n.citation
+        print(f"  {n.jurisdiction_id}: {n.text} [{n.protocol_id}, {cites}; {n.capture.file_name}]")
 
 
 def _build(settings: Settings, args: argparse.Namespace) -> int:
@@ -272,8 +321,20 @@ def _build(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _import_287g(settings: Settings, args: argparse.Namespace) -> int:
-    report = import_captures(args.files, settings.database_url, TerminalProgress(sys.stderr))
+    report = import_captures(
+        args.files, settings.database_url, TerminalProgress(sys.stderr), settings.protocols_dir
+    )
     print(report.summary())
+    if args.unmatched is not None:
+        with open(args.unmatched, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(["state", "agency", "agency_type", "county", "reason"])
+            for u in report.unmatched:
+                writer.writerow([u.state, u.agency, u.agency_type or "", u.county or "", u.reason])
+        print(f"the {len(report.unmatched)} unmatched agencies are in {args.unmatched}")
+    else:
+        for u in report.unmatched:
+            print(f"  unmatched: {u.line()}")
     return 0
 
 

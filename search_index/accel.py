@@ -5,6 +5,7 @@ whoosh's own scorer, so rankings match whoosh's), and every document's facet val
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from array import array
@@ -17,19 +18,39 @@ import numpy as np
 from numpy.typing import NDArray
 from whoosh import scoring
 
+from search_index.analysis import compound_forms, compound_parts, legal_analyzer
+from search_index.names import Entry
 from search_index.query import META_BOOST, WordGroup
 from search_index.schema import FACETS
 
 ARRAYS = "accel.npz"
-LISTS = "accel.json"
+LISTS = "accel.json.gz"
 TEXT_FIELDS = ("content", "meta")
 SINGLE_FACETS = ("jurisdiction", "status", "level", "year", "kind", "state", "protocol_id")
 _WORD = re.compile(r"[^\W\d_][^\W_'-]*", re.UNICODE)
 
 Mask = NDArray[np.bool_]
+CITE_SCORE = 24.0
+"""What a typed cite adds to a provision whose own cite is that section, a quarter as much for
+each subdivision deeper: "§ 7282.5" means the section's opening rule, § 7282.5(a), more than
+§ 7282.5(a)(4)."""
+HEADING_SCORE = 3.0
+"""What a typed word in a provision's heading adds, beyond its weight in the text."""
+PAIR_SCORE = 3.0
+"""What holding two typed words next to each other, as typed, adds to a record's score."""
+NAME_SCORE = 4.0
+BACKGROUND_TOPIC = "findings-purpose"
+BACKGROUND_PENALTY = 2.0
+"""Findings, recitals and statements of purpose repeat every word of a law without being its
+rule: they rank lower, unless the query asks for them (BACKGROUND_WORDS)."""
+BACKGROUND_WORDS = frozenset({"find", "purpos", "recit", "fact", "intent", "why", "whereas"})
+"""What belonging to a place or law a query names adds to a record's score (about one
+distinctive word's BM25F weight)."""
 
 
-def write(index: Any, docs: list[dict[str, Any]], generation: Path) -> None:
+def write(
+    index: Any, docs: list[dict[str, Any]], generation: Path, names: dict[str, list[Entry]]
+) -> None:
     """Read the committed whoosh index back into flat arrays (once per build)."""
     searcher = index.searcher(weighting=scoring.BM25F())
     try:
@@ -88,14 +109,17 @@ def write(index: Any, docs: list[dict[str, Any]], generation: Path) -> None:
     date_rank = np.empty(len(docs), dtype=np.int32)
     date_rank[date_order] = np.arange(len(docs), dtype=np.int32)
     words = sorted(
-        {w.lower() for doc in docs for w in _WORD.findall(f"{doc['heading']} {doc['summary']}")}
+        {w.lower() for doc in docs for w in _WORD.findall(f"{doc['content']} {doc['meta']}")}
     )
 
     arrays: dict[str, NDArray[Any]] = {f"codes_{name}": codes[name] for name in SINGLE_FACETS}
+    arrays.update(_headings(docs, {t: i for i, t in enumerate(term_names)}))
+    arrays.update(_cites(docs, {t: i for i, t in enumerate(term_names)}))
     arrays.update(_bigrams(*occurrences, term_count=len(term_names)))
     arrays.update(_positions(*occurrences, term_count=len(term_names)))
     # numpy's stubs read **kwargs of savez as its allow_pickle flag, hence the ignore.
-    np.savez(
+    # Compressed: about a fifth of the size, read once per generation (docs/performance.md).
+    np.savez_compressed(
         generation / ARRAYS,
         **arrays,  # type: ignore[arg-type]
         term_docs=np.concatenate(doc_chunks) if doc_chunks else np.zeros(0, np.int32),
@@ -105,15 +129,19 @@ def write(index: Any, docs: list[dict[str, Any]], generation: Path) -> None:
         date_rank=date_rank,
         year=np.asarray([int(doc["year"]) for doc in docs], dtype=np.int32),
     )
-    (generation / LISTS).write_text(
-        json.dumps(
-            {
-                "terms": term_names,
-                "values": values,
-                "topics": topics,
-                "coding": coding,
-                "words": words,
-            }
+    (generation / LISTS).write_bytes(
+        gzip.compress(
+            json.dumps(
+                {
+                    "terms": term_names,
+                    "values": values,
+                    "topics": topics,
+                    "coding": coding,
+                    "words": words,
+                    "names": names,
+                }
+            ).encode("utf-8"),
+            compresslevel=6,
         )
     )
 
@@ -148,6 +176,54 @@ def _bigrams(
         "bigram_keys": unique,
         "bigram_offsets": np.append(starts, len(pair)).astype(np.int64),
         "bigram_docs": pair_doc.astype(np.int32),
+    }
+
+
+def _headings(docs: list[dict[str, Any]], numbers: dict[str, int]) -> dict[str, NDArray[Any]]:
+    """Which documents hold each `content` term in their heading (a heading that says what the
+    query asks is the provision that answers it)."""
+    analyzer = legal_analyzer(stem=True)
+    pairs = sorted(
+        {
+            (numbers[f"content:{token.text}"], docnum)
+            for docnum, doc in enumerate(docs)
+            for token in analyzer(doc["heading"])
+            if f"content:{token.text}" in numbers
+        }
+    )
+    terms = np.asarray([t for t, _d in pairs], dtype=np.int64)
+    return {
+        "heading_docs": np.asarray([d for _t, d in pairs], dtype=np.int32),
+        "heading_offsets": np.searchsorted(terms, np.arange(len(numbers) + 1)).astype(np.int64),
+    }
+
+
+def _cites(docs: list[dict[str, Any]], numbers: dict[str, int]) -> dict[str, NDArray[Any]]:
+    """For each cite term (`7282.5`), the records whose own cite holds it and how many
+    subdivisions deeper their cite goes (`7282.5(a)` 1, `7282.5(a)(4)` 2)."""
+    analyzer = legal_analyzer(stem=False)
+    found: dict[tuple[int, int], int] = {}
+    for docnum, doc in enumerate(docs):
+        for token in analyzer(doc["cite"], mode="query"):
+            whole = token.text
+            if not any(c.isdigit() for c in whole):
+                continue
+            for form in [whole, *compound_forms(whole)]:
+                number = numbers.get(f"content:{form}")
+                if form == "".join(compound_parts(whole)):  # 287g for 287(g)
+                    rest = ""
+                else:
+                    rest = whole[len(form) :] if whole.startswith(form) else "-"
+                if number is not None and (not rest or rest.startswith("(")):
+                    depth = rest.count("(")
+                    key = (number, docnum)
+                    found[key] = min(found.get(key, depth), depth)
+    keys = sorted(found)
+    terms = np.asarray([t for t, _d in keys], dtype=np.int64)
+    return {
+        "cite_docs": np.asarray([d for _t, d in keys], dtype=np.int32),
+        "cite_depths": np.asarray([found[k] for k in keys], dtype=np.int16),
+        "cite_offsets": np.searchsorted(terms, np.arange(len(numbers) + 1)).astype(np.int64),
     }
 
 
@@ -189,17 +265,24 @@ class Accelerator:
     date_rank: NDArray[np.int32]
     year: NDArray[np.int32]
     words: list[str]
+    names: dict[str, list[Entry]]
     bigram_keys: NDArray[np.int64]
     bigram_offsets: NDArray[np.int64]
     bigram_docs: NDArray[np.int32]
     occurrence_docs: NDArray[np.int32]
     occurrence_positions: NDArray[np.int32]
     occurrence_offsets: NDArray[np.int64]
+    heading_docs: NDArray[np.int32]
+    heading_offsets: NDArray[np.int64]
+    cite_docs: NDArray[np.int32]
+    cite_depths: NDArray[np.int16]
+    cite_offsets: NDArray[np.int64]
 
     @classmethod
     def load(cls, generation: Path) -> Accelerator:
-        arrays = np.load(generation / ARRAYS)
-        lists = json.loads((generation / LISTS).read_text())
+        with np.load(generation / ARRAYS) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        lists = json.loads(gzip.decompress((generation / LISTS).read_bytes()))
         return cls(
             doc_count=len(arrays["date_rank"]),
             term_index={t: i for i, t in enumerate(lists["terms"])},
@@ -214,12 +297,18 @@ class Accelerator:
             date_rank=arrays["date_rank"],
             year=arrays["year"],
             words=lists["words"],
+            names={k: [tuple(e) for e in v] for k, v in lists["names"].items()},
             bigram_keys=arrays["bigram_keys"],
             bigram_offsets=arrays["bigram_offsets"],
             bigram_docs=arrays["bigram_docs"],
             occurrence_docs=arrays["occurrence_docs"],
             occurrence_positions=arrays["occurrence_positions"],
             occurrence_offsets=arrays["occurrence_offsets"],
+            heading_docs=arrays["heading_docs"],
+            heading_offsets=arrays["heading_offsets"],
+            cite_docs=arrays["cite_docs"],
+            cite_depths=arrays["cite_depths"],
+            cite_offsets=arrays["cite_offsets"],
         )
 
     def postings(self, field_name: str, term: str) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
@@ -231,14 +320,15 @@ class Accelerator:
 
     def score(
         self, groups: list[WordGroup], phrase_terms: list[str]
-    ) -> tuple[Mask, NDArray[np.float64]]:
-        """Documents matching every word group, and their scores, computed as whoosh's And/Or
-        matchers compute them: a sum over every matching term (search_index.query)."""
-        mask = self.everything()
+    ) -> tuple[list[Mask], NDArray[np.float64]]:
+        """Each word group's documents, and every document's score: a sum over every matching
+        term, weighted as whoosh's And/Or matchers weigh them (search_index.query), plus the
+        weight of a named place or law for its records."""
         scores = np.zeros(self.doc_count, dtype=np.float64)
+        masks: list[Mask] = []
         for group in groups:
             group_mask = ~self.everything()
-            for alternative in group.alternatives:
+            for alternative, weight in group.weighted():
                 alt_mask = self.everything()
                 alt_scores = np.zeros(self.doc_count, dtype=np.float64)
                 for term in alternative:
@@ -247,15 +337,73 @@ class Accelerator:
                         boost = META_BOOST if field_name == "meta" else 1.0
                         docs, weights = self.postings(field_name, term)
                         term_mask[docs] = True
-                        alt_scores[docs] += weights * boost
+                        alt_scores[docs] += weights * (boost * weight)
                     alt_mask &= term_mask
                 group_mask |= alt_mask
                 scores += np.where(alt_mask, alt_scores, 0.0)
-            mask &= group_mask
+            for facet, value, _weight in group.names:
+                group_mask |= self.where(facet, [value])
+            masks.append(group_mask)
         for term in phrase_terms:
             docs, weights = self.postings("content", term)
             scores[docs] += weights
-        return mask, scores
+        return masks, scores
+
+    def bonus(self, groups: list[WordGroup]) -> NDArray[np.float64]:
+        """What whoosh's BM25F does not see: a typed word in the heading, typed words next to
+        each other in the text, and belonging to a place or law the query names."""
+        bonus = np.zeros(self.doc_count, dtype=np.float64)
+        for group in groups:
+            heading = np.zeros(self.doc_count, dtype=np.float64)
+            for alternative, weight in group.weighted():
+                held = self.everything()
+                for term in alternative:
+                    number = self.term_index.get(f"content:{term}")
+                    in_heading = ~self.everything()
+                    if number is not None:
+                        low, high = self.heading_offsets[number], self.heading_offsets[number + 1]
+                        in_heading[self.heading_docs[low:high]] = True
+                    held &= in_heading
+                heading = np.maximum(heading, held * weight)
+            bonus += HEADING_SCORE * heading
+            for term in group.alternatives[0] if len(group.alternatives) else ():
+                number = self.term_index.get(f"content:{term}")
+                if number is not None and number < len(self.cite_offsets) - 1:
+                    low, high = self.cite_offsets[number], self.cite_offsets[number + 1]
+                    depth = self.cite_depths[low:high].astype(np.float64)
+                    np.add.at(bonus, self.cite_docs[low:high], CITE_SCORE * 4.0**-depth)
+            for facet, value, weight in group.names:
+                bonus[self.where(facet, [value])] += NAME_SCORE * weight
+        for first, second in self._typed_pairs(groups):
+            bonus[self._bigram(first, second)] += PAIR_SCORE
+        asked = {term for group in groups for term in group.terms()}
+        if BACKGROUND_TOPIC in self.topics and not asked & BACKGROUND_WORDS:
+            background = self.topic_matrix[self.topics.index(BACKGROUND_TOPIC)]
+            bonus[background] -= BACKGROUND_PENALTY
+        return bonus
+
+    def _typed_pairs(self, groups: list[WordGroup]) -> list[tuple[int, int]]:
+        """Term numbers of the words typed next to each other (within a group's typed form,
+        and from one group to the next), as the provision's own text could hold them."""
+        typed = [
+            g.alternatives[0] if g.alternatives and g.weighted()[0][1] == 1.0 else ()
+            for g in groups
+        ]
+        pairs: list[tuple[int, int]] = []
+        previous: str | None = None
+        for terms in typed:
+            for i, term in enumerate(terms):
+                if i == 0 and previous is None:
+                    previous = term
+                    continue
+                first = self.term_index.get(f"content:{previous}")
+                second = self.term_index.get(f"content:{term}")
+                if first is not None and second is not None:
+                    pairs.append((first, second))
+                previous = term
+            if not terms:
+                previous = None
+        return pairs
 
     def phrase(self, terms: list[str]) -> Mask | None:
         """Documents holding the phrase: one term from its postings, two from the bigram table,

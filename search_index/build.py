@@ -14,11 +14,11 @@ from kb import store
 from kb.errors import BuildFailed
 from search_index import accel
 from search_index.generations import discard, new_generation, switch_to
-from search_index.schema import documents, make_schema
+from search_index.schema import documents, make_schema, name_table
 
 VERSION_FILE = "KB_VERSION"
 FORMAT_FILE = "KB_INDEX_FORMAT"
-INDEX_FORMAT = "4"
+INDEX_FORMAT = "6"
 """Bump when the schema, the analysis or the arrays change: older generations are then rebuilt
 (`kb serve`) or refused with a clear message, never half-read."""
 
@@ -43,6 +43,7 @@ def build_index(
     with store.session(engine) as db:
         info = store.build_info(db)
         docs = list(documents(db))
+        names = name_table(db)
     generation = new_generation(index_dir)
     try:
         index = create_in(str(generation), make_schema())
@@ -52,7 +53,7 @@ def build_index(
             if progress is not None and (n % 500 == 0 or n == len(docs)):
                 progress(n, len(docs))
         writer.commit(optimize=True)
-        accel.write(index, docs, generation)
+        accel.write(index, docs, generation, names)
         (generation / VERSION_FILE).write_text(info.version)
         (generation / FORMAT_FILE).write_text(INDEX_FORMAT)
         switch_to(index_dir, generation)

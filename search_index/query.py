@@ -9,7 +9,9 @@ from whoosh import query as wq
 
 from kb.errors import QuerySyntaxError
 from search_index.analysis import compound_parts, legal_analyzer, stem
+from search_index.names import Entry, find_names, normalize
 from search_index.synonyms import SYNONYMS
+from search_index.thesaurus import EXPANSION_WEIGHT, expansions, find_phrases
 
 MAX_QUERY_CHARS = 1000
 META_BOOST = 0.5
@@ -59,35 +61,91 @@ QUESTION_WORDS = frozenset(
 )
 
 
+SPANISH_FUNCTION_WORDS = frozenset(
+    {
+        "de",
+        "del",
+        "el",
+        "la",
+        "los",
+        "las",
+        "y",
+        "o",
+        "en",
+        "por",
+        "para",
+        "que",
+        "con",
+        "un",
+        "una",
+        "unos",
+        "unas",
+        "se",
+        "su",
+        "sus",
+        "al",
+        "lo",
+        "le",
+        "les",
+        "es",
+        "si",
+        "mi",
+        "qué",
+        "cómo",
+        "cuándo",
+        "dónde",
+        "quién",
+        "cuál",
+    }
+)
+"""Spanish words as common as English stop words: not searched outside quotes and thesaurus
+forms ("orden de retención" keeps its "de"), never offered by "did you mean"."""
+NOT_SEARCHED = QUESTION_WORDS | SPANISH_FUNCTION_WORDS
+
+
 @dataclass(frozen=True)
 class WordGroup:
-    """One typed word: it matches when any alternative matches, an alternative when all its terms
-    do (in either text field). Alternatives are the word itself, the parts of a cite or hyphenated
-    word (`48-hour` -> 48 hour) and synonyms (search_index.synonyms)."""
+    """One typed word (or a name, or a thesaurus phrase): it matches when any alternative
+    matches, an alternative when all its terms do (in either text field), or when the record
+    belongs to one of `names`. Alternatives are the word itself, the parts of a cite or
+    hyphenated word (`48-hour` -> 48 hour), synonyms (search_index.synonyms) and thesaurus forms
+    (search_index.thesaurus, weighing EXPANSION_WEIGHT)."""
 
     word: str
     alternatives: tuple[tuple[str, ...], ...]
     fields: tuple[str, ...] = ("content", "meta")
     """Where the terms are looked for; fuzzy words look in the provision's own text only."""
+    weights: tuple[float, ...] = ()
+    """Per alternative; 1.0 for each when empty."""
+    names: tuple[Entry, ...] = ()
+    """(facet, value, weight): the records of a place or law this group names."""
+    required: bool = False
+    """Typed with a leading +: a record must match it."""
 
     def terms(self) -> set[str]:
         return {term for alternative in self.alternatives for term in alternative}
+
+    def weighted(self) -> list[tuple[tuple[str, ...], float]]:
+        weights = self.weights or (1.0,) * len(self.alternatives)
+        return list(zip(self.alternatives, weights, strict=True))
 
 
 @dataclass
 class ParsedQuery:
     text_query: wq.Query | None
-    """What is scored: words, phrases, fuzzy terms; None when only filters were given."""
+    """What whoosh would score if every group were required: words, phrases, fuzzy terms; None
+    when only filters were given."""
     filters: list[wq.Query] = field(default_factory=list)
     words: list[str] = field(default_factory=list)
     """Plain words as typed, for "did you mean"."""
     groups: list[WordGroup] = field(default_factory=list)
-    """The plain words, each with its alternatives: every group is required."""
+    """The plain words, names and thesaurus phrases, each with its alternatives."""
     facet_filters: list[tuple[str, list[str]]] = field(default_factory=list)
     """(index field, accepted values) pairs; a document must match every pair."""
     year_ranges: list[tuple[int | None, int | None]] = field(default_factory=list)
     phrases: list[list[str]] = field(default_factory=list)
     """The analyzed terms of each quoted phrase."""
+    phrase_queries: list[wq.Query] = field(default_factory=list)
     fuzzy: list[tuple[str, int]] = field(default_factory=list)
     """(analyzed term, edit distance) of each fuzzy word, expanded against the index at search
     time (search_index.search)."""
@@ -102,6 +160,12 @@ class ParsedQuery:
             return wq.Every()
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
+    def phrases_and_filters(self) -> wq.Query:
+        parts = self.phrase_queries + self.filters
+        if not parts:
+            return wq.Every()
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
     def filter_query(self) -> wq.Query | None:
         if not self.filters:
             return None
@@ -112,7 +176,12 @@ def analyzed(text: str) -> list[str]:
     return [t.text for t in _ANALYZER(text, mode="query")]
 
 
-def parse(text: str, codebook_keys: frozenset[str]) -> ParsedQuery:
+def parse(
+    text: str,
+    codebook_keys: frozenset[str],
+    names: dict[str, list[Entry]] | None = None,
+) -> ParsedQuery:
+    """Read `text`; `names` (search_index.names) turns place and law names into groups."""
     if len(text) > MAX_QUERY_CHARS:
         raise QuerySyntaxError(
             f"the query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}"
@@ -121,12 +190,30 @@ def parse(text: str, codebook_keys: frozenset[str]) -> ParsedQuery:
         raise QuerySyntaxError("the query contains control characters; type plain text")
     scored: list[wq.Query] = []
     parsed = ParsedQuery(text_query=None)
+    run: list[str] = []  # plain words typed one after another, read together at the end of a run
+
+    def end_run() -> None:
+        for group in _run_groups(run, names or {}):
+            parsed.groups.append(group)
+            scored.append(_group_query(group))
+            if not group.names and len(group.word.split()) == 1:
+                parsed.words.append(group.word)
+        run.clear()
+
     pos = 0
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:  # pragma: no cover - the word alternative matches any other character
             raise QuerySyntaxError(f"cannot read the query at position {pos + 1}")
         kind = match.lastgroup
+        if kind == "space":
+            pos = match.end()
+            continue
+        if kind == "word" and not match.group("word").startswith("+"):
+            run.append(match.group("word"))
+            pos = match.end()
+            continue
+        end_run()
         if kind == "quote":
             end = text.find('"', match.end())
             if end == -1:
@@ -136,6 +223,7 @@ def parse(text: str, codebook_keys: frozenset[str]) -> ParsedQuery:
             phrase = _phrase(text[match.end() : end])
             if phrase is not None:
                 scored.append(phrase)
+                parsed.phrase_queries.append(phrase)
                 parsed.phrases.append(analyzed(text[match.end() : end]))
             pos = end + 1
             continue
@@ -147,45 +235,84 @@ def parse(text: str, codebook_keys: frozenset[str]) -> ParsedQuery:
             fuzzy = _fuzzy(match.group("fuzzy"), match.group("distance"))
             scored.append(fuzzy)
             parsed.fuzzy.append((fuzzy.text, fuzzy.maxdist))
-        elif match.group("word") is not None:
-            group = word_group(match.group("word"))
+        elif match.group("word") is not None:  # +word: required
+            group = word_group(match.group("word")[1:], required=True)
             if group is not None:
                 parsed.words.append(group.word)
                 parsed.groups.append(group)
                 scored.append(_group_query(group))
         pos = match.end()
+    end_run()
     if scored:
         parsed.text_query = scored[0] if len(scored) == 1 else wq.And(scored)
     return parsed
 
 
-def word_group(word: str) -> WordGroup | None:
-    """The alternatives of one typed word; None for a word that is not required (QUESTION_WORDS)."""
-    if word.lower() in QUESTION_WORDS:
+def _run_groups(run: list[str], names: dict[str, list[Entry]]) -> list[WordGroup]:
+    """The groups of a run of plain words: names and thesaurus phrases (longest first, a name
+    winning a tie), then single words."""
+    named = {start: end for start, end in find_names(run, names)}
+    phrases = {start: end for start, end in find_phrases(run)}
+    groups: list[WordGroup] = []
+    i = 0
+    while i < len(run):
+        name_end, phrase_end = named.get(i, i), phrases.get(i, i)
+        if name_end > i and name_end >= phrase_end:
+            typed = " ".join(run[i:name_end])
+            key = normalize(typed)
+            terms = tuple(analyzed(typed))
+            groups.append(WordGroup(typed, (terms,) if terms else (), names=tuple(names[key])))
+            i = name_end
+        elif phrase_end > i:
+            group = word_group(" ".join(run[i:phrase_end]))
+            if group is not None:
+                groups.append(group)
+            i = phrase_end
+        else:
+            group = word_group(run[i])
+            if group is not None:
+                groups.append(group)
+            i += 1
+    return groups
+
+
+def word_group(word: str, required: bool = False) -> WordGroup | None:
+    """The alternatives of a typed word or thesaurus phrase; None for a word that is not
+    searched (NOT_SEARCHED)."""
+    if word.lower() in NOT_SEARCHED:
         return None
     terms = tuple(analyzed(word))
-    if not terms:
+    expanded = expansions(word)
+    if not terms and not expanded:
         return None
-    alternatives = [terms]
+    alternatives: list[tuple[str, ...]] = [terms]
     if len(terms) == 1:
         parts = compound_parts(terms[0])
         if len(parts) > 1:
             alternatives.append(tuple(stem(p) if p.isalpha() else p for p in parts))
     for synonym in SYNONYMS.get(word.lower(), ()):
         alternatives.append(tuple(analyzed(synonym)))
-    return WordGroup(word, tuple(dict.fromkeys(a for a in alternatives if a)))
+    weights = {alt: 1.0 for alt in alternatives if alt}
+    for form in expanded:
+        weights.setdefault(tuple(analyzed(form)), EXPANSION_WEIGHT)
+    weights.pop((), None)
+    return WordGroup(word, tuple(weights), weights=tuple(weights.values()), required=required)
 
 
-def _term(term: str) -> wq.Query:
+def _term(term: str, weight: float = 1.0) -> wq.Query:
     """A term in either text field; the protocol's name and citation weigh less."""
-    return wq.Or([wq.Term("content", term), wq.Term("meta", term, boost=META_BOOST)])
+    return wq.Or(
+        [wq.Term("content", term, boost=weight), wq.Term("meta", term, boost=META_BOOST * weight)]
+    )
 
 
 def _group_query(group: WordGroup) -> wq.Query:
     alternatives = [
-        _term(alt[0]) if len(alt) == 1 else wq.And([_term(t) for t in alt])
-        for alt in group.alternatives
+        _term(alt[0], weight) if len(alt) == 1 else wq.And([_term(t, weight) for t in alt])
+        for alt, weight in group.weighted()
     ]
+    if not alternatives:
+        return wq.NullQuery
     return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
 
 

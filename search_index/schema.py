@@ -10,13 +10,15 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from kb import store
 from kb.codebook import value_text
+from search_index import names
 from search_index.analysis import legal_analyzer
+from search_index.names import Entry
 
 FACETS = ("jurisdiction", "topic", "status", "level", "year")
 # Text searched, in two fields: the provision itself (the heading written twice, so a match
 # there weighs more) and, weighing less, the protocol it belongs to (search_index.query.META_BOOST).
 CONTENT = ("cite", "heading", "heading", "summary")
-META = ("jurisdiction_name", "title", "citation", "overview")
+META = ("jurisdiction_name", "short_name", "title", "citation", "overview")
 
 
 def make_schema() -> Schema:
@@ -83,6 +85,7 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
                     "year": protocol.year or 0,
                     "date": main_date,
                     "title": protocol.title,
+                    "short_name": protocol.short_name,
                     "citation": protocol.citation,
                     "cite": provision.cite,
                     "heading": provision.heading,
@@ -106,6 +109,7 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
                 "year": int(record.date[:4]),
                 "date": record.date,
                 "title": record.title,
+                "short_name": "",
                 "citation": record.citation or "",
                 "cite": record.citation or "",
                 "heading": record.title,
@@ -120,5 +124,18 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
 def _with_content(doc: dict[str, Any]) -> dict[str, Any]:
     doc["content"] = "\n".join(str(doc[name]) for name in CONTENT)
     doc["meta"] = "\n".join(str(doc[name]) for name in META)
-    del doc["overview"]  # searched through `meta`, not stored
+    del doc["overview"], doc["short_name"]  # searched through `meta`, not stored
     return doc
+
+
+def name_table(db: Session) -> dict[str, list[Entry]]:
+    """The names of every jurisdiction (the gazetteer's counties too) and every protocol's
+    short name, for search_index.names."""
+    jurisdictions = store.list_jurisdictions(db)
+    by_id = {j.id: j for j in jurisdictions}
+    protocols = store.get_protocols(db)
+    return names.name_table(
+        jurisdictions,
+        [(p.id, p.short_name, by_id[p.jurisdiction_id].name) for p in protocols],
+        {p.jurisdiction_id for p in protocols},
+    )

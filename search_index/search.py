@@ -13,7 +13,6 @@ import html
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,20 @@ from whoosh.spelling import ListCorrector
 
 from kb.errors import IndexUnavailable, QuerySyntaxError
 from search_index.accel import Accelerator, Mask
-from search_index.analysis import legal_analyzer
+from search_index.analysis import LEGAL_STOP_WORDS, legal_analyzer
 from search_index.build import generation_version
 from search_index.generations import current_generation
-from search_index.query import ParsedQuery, WordGroup, parse
+from search_index.query import NOT_SEARCHED, ParsedQuery, WordGroup, analyzed, parse
+from search_index.results import Hit, SearchResult
+
+__all__ = ["MAX_PER_PAGE", "SORTS", "Hit", "SearchIndex", "SearchResult", "minimum_matched"]
 
 SORTS = ("relevance", "date")
 MAX_PER_PAGE = 100
 SNIPPET_CHARS = 240
+COMMON_SHARE = 0.15
+"""A word held by more than this share of the records is common: records are ranked in tiers
+by the other words they match (docs/search.md)."""
 _HIGHLIGHT_ANALYZER = legal_analyzer(stem=True)
 STORED_MEMO = 4096
 """Documents whose stored fields a generation keeps in memory (least recently used dropped
@@ -103,37 +108,6 @@ def _replay_analysis(summary: str, **_options: Any) -> Iterator[Token]:
         yield token
 
 
-@dataclass
-class Hit:
-    id: str
-    kind: str
-    protocol_id: str
-    jurisdiction: str
-    jurisdiction_name: str
-    title: str
-    cite: str
-    heading: str
-    status: str
-    year: int
-    topics: list[str]
-    score: float | None
-    highlight: str
-    """HTML-safe: the source text is escaped, then matches are wrapped in <mark>."""
-
-
-@dataclass
-class SearchResult:
-    query: str
-    total: int
-    page: int
-    per_page: int
-    sort: str
-    hits: list[Hit]
-    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    suggestion: str | None = None
-    version: str = ""
-
-
 class _MarkFormatter(highlight.Formatter):  # type: ignore[misc]
     """Escape the source text first, then add <mark> around matches."""
 
@@ -175,8 +149,14 @@ class _Generation:
         self.lock = threading.Lock()
         self.version = version
         self.codebook_keys = frozenset(term.split("=", 1)[0] for term in self.accel.coding)
-        self.known_words = frozenset(self.accel.words)
-        self.corrector = ListCorrector(self.accel.words)
+        self.names = self.accel.names
+        self.corrector = ListCorrector(
+            [
+                w
+                for w in self.accel.words
+                if len(w) > 2 and w not in LEGAL_STOP_WORDS and w not in NOT_SEARCHED
+            ]
+        )
         self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
@@ -230,7 +210,7 @@ class SearchIndex:
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
             raise QuerySyntaxError(f"page starts at 1 and per_page is 1 to {MAX_PER_PAGE}")
         gen = self._generation()
-        parsed = parse(text, gen.codebook_keys)
+        parsed = parse(text, gen.codebook_keys, gen.names)
         wanted = page * per_page
         # The arrays rank everything with BM25F weights (a phrase scores as the sum of its
         # terms in whoosh too). Phrases are found through the pair table or shifted positions;
@@ -244,18 +224,37 @@ class SearchIndex:
             if phrase_mask is None:  # a very long phrase: whoosh's phrase matcher decides
                 phrase_mask = self._whoosh_mask(gen, parsed)
             mask &= phrase_mask
-        all_scores = None
+        scores = rank = None
+        group_masks: list[Mask] = []
+        complete_mask = mask
         if groups or parsed.phrases:
-            matched, all_scores = gen.accel.score(groups, parsed.phrase_terms)
-            mask &= matched
-        docnums = gen.accel.top(mask, all_scores if sort == "relevance" else None, wanted)
+            group_masks, scores = gen.accel.score(groups, parsed.phrase_terms)
+            scores = scores + gen.accel.bonus(groups)
+            rank = scores
+            if group_masks:
+                # Records with every word first, then those with most of them (docs/search.md).
+                count = np.zeros(gen.accel.doc_count, dtype=np.int16)
+                tier = np.zeros(gen.accel.doc_count, dtype=np.int16)
+                for group, group_mask in zip(groups, group_masks, strict=True):
+                    count += group_mask
+                    if group.required:
+                        mask &= group_mask
+                    # A word most records hold ("all", "county") does not decide the tier.
+                    if group_mask.sum() <= COMMON_SHARE * gen.accel.doc_count:
+                        tier += group_mask
+                complete_mask = mask & (count == len(group_masks))
+                mask &= count >= minimum_matched(len(group_masks))
+                rank = tier * (float(scores.max()) + 1.0) + scores
+        docnums = gen.accel.top(mask, rank if sort == "relevance" else None, wanted)
         terms = frozenset(parsed.phrase_terms).union(*(g.terms() for g in groups))
         total = int(mask.sum())
         hits = [
             self._hit(
                 gen.stored_fields(d),
-                None if all_scores is None else float(all_scores[d]),
+                None if scores is None else float(scores[d]),
                 terms if with_highlights else frozenset(),
+                [g.word for g, m in zip(groups, group_masks, strict=True) if m[d]],
+                [g.word for g, m in zip(groups, group_masks, strict=True) if not m[d]],
             )
             for d in docnums[(page - 1) * per_page :]
         ]
@@ -267,8 +266,9 @@ class SearchIndex:
             sort=sort,
             hits=hits,
             facets=gen.accel.facet_counts(mask) if with_facets else {},
-            suggestion=self._suggest(gen, text, parsed) if total == 0 else None,
+            suggestion=self._suggest(gen, text, parsed, groups, group_masks),
             version=gen.version,
+            complete=int(complete_mask.sum()),
         )
 
     @staticmethod
@@ -284,7 +284,9 @@ class SearchIndex:
     def _whoosh_mask(gen: _Generation, parsed: ParsedQuery) -> Mask:
         mask = np.zeros(gen.accel.doc_count, dtype=np.bool_)
         with gen.lock:
-            found = np.fromiter(gen.searcher.docs_for_query(parsed.combined()), dtype=np.int64)
+            found = np.fromiter(
+                gen.searcher.docs_for_query(parsed.phrases_and_filters()), dtype=np.int64
+            )
         mask[found] = True
         return mask
 
@@ -298,7 +300,13 @@ class SearchIndex:
         return mask
 
     @staticmethod
-    def _hit(stored: dict[str, Any], score: float | None, terms: frozenset[str]) -> Hit:
+    def _hit(
+        stored: dict[str, Any],
+        score: float | None,
+        terms: frozenset[str],
+        matched_words: list[str] | None = None,
+        unmatched_words: list[str] | None = None,
+    ) -> Hit:
         summary = stored["summary"]
         matched = terms & _terms_of(summary) if terms else frozenset()
         snippet = _snippet(summary, matched)
@@ -316,19 +324,47 @@ class SearchIndex:
             topics=stored["topic"].split(),
             score=score,
             highlight=snippet,
+            matched=matched_words or [],
+            unmatched=unmatched_words or [],
         )
 
     @staticmethod
-    def _suggest(gen: _Generation, text: str, parsed: ParsedQuery) -> str | None:
-        """The query with misspelled words replaced by the closest indexed words, if any differ."""
+    def _suggest(
+        gen: _Generation,
+        text: str,
+        parsed: ParsedQuery,
+        groups: list[WordGroup],
+        group_masks: list[Mask],
+    ) -> str | None:
+        """The query with each word that matches nothing replaced by the closest indexed word
+        that does (never a stop word, a number or a word that is already found)."""
+        unmatched = {
+            g.word for g, m in zip(groups, group_masks, strict=True) if not g.names and not m.any()
+        }
         corrected = text
         changed = False
         for word in parsed.words:
             lowered = word.lower()
-            if lowered in gen.known_words:
+            if word not in unmatched or not lowered.isalpha():
                 continue
-            suggestions = gen.corrector.suggest(lowered, limit=1, maxdist=2)
-            if suggestions and suggestions[0] != lowered:
-                corrected = corrected.replace(word, suggestions[0], 1)
-                changed = True
+            for suggestion in gen.corrector.suggest(lowered, limit=3, maxdist=2):
+                terms = analyzed(suggestion)
+                if (
+                    suggestion != lowered
+                    and terms
+                    and all(
+                        f"content:{t}" in gen.accel.term_index
+                        or f"meta:{t}" in gen.accel.term_index
+                        for t in terms
+                    )
+                ):
+                    corrected = corrected.replace(word, suggestion, 1)
+                    changed = True
+                    break
         return corrected if changed else None
+
+
+def minimum_matched(groups: int) -> int:
+    """How many of a query's word groups (words, names, thesaurus phrases) a record must match:
+    half, rounded up, and at least one (docs/search.md)."""
+    return max(1, (groups + 1) // 2)

@@ -11,21 +11,27 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import DB
-from api.downloads import attachment
+from api.routes.drafting import draft_download
 from api.templating import render
 from kb import store
+from kb.ask import draft_ask
+from kb.ask_text import ask_text
 from kb.codebook import TEXT, Codebook, CodebookKey, value_text
 from kb.collection import MAX_PINNED, collect, collection_csv, collection_markdown
 from kb.compare import MAX_COMPARED, compare_protocols
+from kb.county_map import county_map
 from kb.diff import diff_versions
+from kb.documents import file_name
 from kb.draft import OMIT, STRONGEST, Adopter, DraftOptions, draft_policy
-from kb.draft_render import MEDIA_TYPES, render_draft
 from kb.errors import InvalidParameter, KBError, QuerySyntaxError
 from kb.gaps import find_gaps
 from kb.overview import overview
 from kb.records import DATE_KEYS
+from kb.registry_check import KEY as CHECK_KEY
+from kb.registry_check import check_287g, practice_here
 from kb.resolve import LAYER_LABELS, resolve
 from kb.score import RUBRIC, protection_score
+from kb.status import in_force_first, status_lines
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,13 +40,14 @@ STATUS_NOTES = {
     "introduced": "introduced, not passed",
     "passed": "passed, not yet signed",
     "vetoed": "vetoed: never took effect",
-    "enacted": "enacted",
+    "enacted": "enacted, not amended since",
     "in_force": "in force",
-    "amended": "in force as amended by later law",
+    "amended": "amended by a later law",
     "superseded": "superseded by a later protocol",
     "repealed": "repealed",
     "struck_down": "struck down by a court",
     "preempted": "preempted by a higher law",
+    "expired": "expired: a temporary law that lapsed",
 }
 
 
@@ -66,6 +73,8 @@ def home(
     matrix = overview(
         db, level=level or None, state=state or None, status=status or None, sort=sort
     )
+    statuses = status_lines(db)
+    matrix.rows = in_force_first(matrix.rows, statuses, lambda row: row.protocol.id)
     return render(
         request,
         "home.html",
@@ -75,6 +84,8 @@ def home(
             "sort": sort,
             "info": store.build_info(db),
             "status_notes": STATUS_NOTES,
+            "statuses": statuses,
+            "county_map": county_map(db),
         },
     )
 
@@ -95,6 +106,7 @@ def search(
         "error": None,
         "suggestions": store.remembered(db, "search suggestions", lambda: _suggestions(db)),
         "names": store.remembered(db, "facet names", lambda: _names(db)),
+        "statuses": status_lines(db),
     }
     status_code = 200
     if q.strip():
@@ -171,8 +183,32 @@ def where(
     return render(
         request,
         "where.html",
-        {"r": resolution, "as_of": as_of, "layers": LAYER_LABELS},
+        {
+            "r": resolution,
+            "as_of": as_of,
+            "layers": LAYER_LABELS,
+            "practice": practice_here(db, jurisdiction_id, day),
+            "statuses": status_lines(db),
+            "compare_ids": _compare_with_strongest(db, resolution),
+        },
     )
+
+
+COMPARED_FROM_A_PLACE = 4
+
+
+def _compare_with_strongest(db: DB, resolution: Any) -> list[str]:
+    """The laws that govern the place, then the highest-scoring protocols in force today
+    elsewhere, up to four: the comparison an advocate starts from."""
+    here = [law.protocol_id for law in resolution.laws if law.governs]
+    lines = status_lines(db)
+    strongest = [
+        row.protocol.id
+        for row in overview(db, sort="score").rows
+        if lines[row.protocol.id].in_force and row.protocol.id not in here
+    ]
+    ids = here[: COMPARED_FROM_A_PLACE - 1]
+    return ids + strongest[: COMPARED_FROM_A_PLACE - len(ids)]
 
 
 def _alongside(db: DB, protocol_id: str, jurisdiction_id: str) -> list[Any]:
@@ -184,6 +220,23 @@ def _alongside(db: DB, protocol_id: str, jurisdiction_id: str) -> list[Any]:
     ]
 
 
+def _rulings(protocol: Any, records: dict[str, Any]) -> list[Any]:
+    """Background rulings the protocol's provisions rest on (`context=` of kind `ruling`), less
+    those its own `litigation:` entries already link to."""
+    linked = {c for case in protocol.litigation for c in case.context}
+    cited = dict.fromkeys(c for v in protocol.provisions for c in v.context)
+    return [
+        records[c]
+        for c in cited
+        if c in records and records[c].kind == "ruling" and c not in linked
+    ]
+
+
+def source_label(source: Any) -> str:
+    """A source as people name it: publisher and title, not the record's key."""
+    return f"{source.publisher}: {source.title}" if source.publisher else source.title
+
+
 @router.get("/protocols/{protocol_id:path}", response_class=HTMLResponse)
 def protocol(request: Request, db: DB, protocol_id: str) -> HTMLResponse:
     (found,) = store.get_protocols(db, [protocol_id])
@@ -191,11 +244,15 @@ def protocol(request: Request, db: DB, protocol_id: str) -> HTMLResponse:
     related = {p.id: p for p in store.list_protocols(db, ids=found.predecessors + found.successors)}
     timeline = sorted(found.dates.items(), key=lambda kv: (kv[1], TIMELINE_ORDER.get(kv[0], 99)))
     topics = {t.id: t.name for t in store.list_topics(db)}
-    context = {c.id: c.title for c in store.list_context(db)}
+    records = {c.id: c for c in store.list_context(db)}
+    context = {c.id: c.title for c in records.values()}
     return render(
         request,
         "protocol.html",
         {
+            "statuses": status_lines(db),
+            "rulings": _rulings(found, records),
+            "source_labels": {s.key: source_label(s) for s in found.sources},
             "p": found,
             "book": book,
             "related": related,
@@ -208,8 +265,21 @@ def protocol(request: Request, db: DB, protocol_id: str) -> HTMLResponse:
             "rubric": RUBRIC,
             "alongside": _alongside(db, found.id, found.jurisdiction_id),
             "layers": LAYER_LABELS,
+            "practice": _practice(db, found),
         },
     )
+
+
+def _practice(db: DB, found: Any) -> tuple[Any, list[Any]] | None:
+    """For a protocol that bars or requires 287(g): the latest capture and the notes where it is
+    the rule that governs (kb.registry_check)."""
+    answer = next((a for a in found.coding if a.key == CHECK_KEY), None)
+    if answer is None or answer.value not in ("prohibited", "participates"):
+        return None
+    capture, notes = check_287g(db)
+    if capture is None:
+        return None
+    return capture, [n for n in notes if n.protocol_id == found.id]
 
 
 def _picker(db: DB) -> list[tuple[str, list[Any]]]:
@@ -236,6 +306,7 @@ def _compare_context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
         "book": store.codebook(db),
         "topic_names": {t.id: t.name for t in store.list_topics(db)},
         "as_of": store.build_info(db).built_at.date(),
+        "statuses": status_lines(db),
     }
     if not ids:
         return context, 200
@@ -318,6 +389,7 @@ def diff(request: Request, db: DB) -> HTMLResponse:
         "error": None,
         "picker": _picker(db),
         "pairs": [(titles[a], titles[b]) for a, b in links],
+        "statuses": status_lines(db),
     }
     status_code = 200
     if old or new:
@@ -332,7 +404,12 @@ def diff(request: Request, db: DB) -> HTMLResponse:
 @router.get("/pins", response_class=HTMLResponse)
 def pins(request: Request, db: DB) -> HTMLResponse:
     ids = listed(request, "ids")
-    context: dict[str, Any] = {"ids": ids, "collection": None, "error": None}
+    context: dict[str, Any] = {
+        "ids": ids,
+        "collection": None,
+        "error": None,
+        "statuses": status_lines(db),
+    }
     status_code = 200
     try:
         context["collection"] = collect(db, ids)
@@ -390,6 +467,8 @@ def codebook(request: Request, db: DB) -> HTMLResponse:
 # --- Drafting ------------------------------------------------------------------------------
 
 LEVELS = ("county", "city", "state", "district")
+DOWNLOADS = ("pdf", "docx", "html", "md")
+"""The drafting page's download links, in the order shown."""
 
 
 def _draft_options(
@@ -406,17 +485,24 @@ def _draft_options(
         "pinned": listed(request, "pinned"),
         "protocols": listed(request, "protocols"),
         "default": q.get("default", ""),
+        "document": q.get("document", "ordinance"),
+        "jurisdiction_id": q.get("jurisdiction_id", "").strip()[:100],
         "choices": {k[2:]: v for k, v in q.multi_items() if k.startswith("c.") and v},
     }
     try:
         options = DraftOptions(
-            adopter=Adopter(name=form["name"], level=form["level"]),
+            adopter=Adopter(
+                name=form["name"],
+                level=form["level"],
+                jurisdiction_id=form["jurisdiction_id"] or None,
+            ),
             choices=form["choices"],
             start_from=form["start_from"] or None,
             strengthen=form["strengthen"],
             pinned=form["pinned"],
             protocols=form["protocols"],
             default=form["default"] or None,
+            document=form["document"],
         )
     except PydanticValidationError as error:
         message = "; ".join(
@@ -450,9 +536,18 @@ def _draft_context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
     }
     book = store.codebook(db)
     chosen = {c.key: c.value for c in draft.choices} if draft else form["choices"]
+    ask = draft_ask(db, draft) if draft is not None and form["document"] == "ask" else None
+    downloads = (
+        [(fmt, file_name(options.adopter, options.document, fmt)) for fmt in DOWNLOADS]
+        if options is not None
+        else []
+    )
     return {
         "form": form,
         "draft": draft,
+        "ask": ask,
+        "words": ask_text(ask.lang) if ask else {},
+        "downloads": downloads,
         "error": error,
         "models": models,
         "book": book,
@@ -479,18 +574,15 @@ def draft_preview(request: Request, db: DB) -> HTMLResponse:
 
 
 @router.get("/draft/download")
-def draft_download(
+def draft_page_download(
     request: Request,
     db: DB,
-    format: Annotated[str, Query(pattern="^(md|html|docx)$")] = "docx",
+    format: Annotated[str, Query(pattern="^(md|html|docx|pdf)$")] = "docx",
 ) -> Response:
     options, error, _ = _draft_options(request, db)
     if options is None:
         raise KBError(error or "check the drafting options")
-    document = render_draft(
-        draft_policy(db, options), format, request.app.state.settings.public_url
-    )
-    return attachment(document, MEDIA_TYPES[format], f"draft.{format}")
+    return draft_download(request, db, options, format)
 
 
 @router.get("/gaps/{subject:path}", response_class=HTMLResponse)
@@ -503,5 +595,11 @@ def gaps_page(request: Request, db: DB, subject: str) -> HTMLResponse:
     return render(
         request,
         "gaps.html",
-        {"report": report, "subject": subject, "jurisdiction": jurisdiction, "scores": scores},
+        {
+            "report": report,
+            "subject": subject,
+            "jurisdiction": jurisdiction,
+            "scores": scores,
+            "statuses": status_lines(db),
+        },
     )

@@ -30,6 +30,7 @@ from kb.registry_models import (
     AgreementStatus,
     CapturePublic,
     ListKind,
+    MatchConfidence,
     SupportModel,
 )
 
@@ -76,6 +77,28 @@ def _filters(
         ),
     ] = None,
     list: Annotated[ListKind | None, Query(description="which of ICE's lists")] = None,
+    county_fips: Annotated[
+        str | None,
+        Query(
+            description="the five-digit FIPS code of the agency's county (docs/registry.md, Matching)",
+            pattern="^[0-9]{5}$",
+            examples=["12086"],
+        ),
+    ] = None,
+    jurisdiction: Annotated[
+        str | None,
+        Query(
+            description="a gazetteer id: a state's agreements are all of its agencies'; a "
+            "county's, those tied to it or to a city in it; a city's, those tied to it",
+            pattern="^[a-z0-9-]+$",
+            max_length=200,
+            examples=["us-fl-miami-dade-county"],
+        ),
+    ] = None,
+    match_confidence: Annotated[
+        MatchConfidence | None,
+        Query(description="how the agency was tied to the gazetteer"),
+    ] = None,
 ) -> AgreementFilter:
     return AgreementFilter(
         state=state,
@@ -85,6 +108,9 @@ def _filters(
         active_on=active_on,
         status=status,
         list=list,
+        county_fips=county_fips,
+        jurisdiction=jurisdiction,
+        match_confidence=match_confidence,
     )
 
 

@@ -420,6 +420,13 @@ class SearchHit(BaseModel):
     topic_ids: list[str]
     score: float | None = Field(description="relevance; null when sorted by date")
     highlight: str = Field(description="HTML-safe: the text escaped, matches in <mark>")
+    matched_words: list[str] = Field(
+        description="the query's words, names and thesaurus phrases this record matches"
+    )
+    unmatched_words: list[str] = Field(
+        description="the query's words this record does not match (records matching every "
+        "word come first; docs/search.md)"
+    )
 
 
 class FacetCount(BaseModel):
@@ -444,6 +451,9 @@ class SearchPage(BaseModel):
     sort: Literal["relevance", "date"]
     facets: Facets
     suggestion: str | None = Field(description="the query with misspelt words corrected")
+    complete: int = Field(
+        description="how many of the matches hold every word of the query; they rank first"
+    )
     index_version: str = Field(
         description="the build the search index holds; differs from `dataset.version` (and the "
         "answer is not cached) while the index catches up with a new build"
@@ -467,6 +477,8 @@ def _hit(hit: Any) -> SearchHit:
         topic_ids=hit.topics,
         score=hit.score,
         highlight=hit.highlight,
+        matched_words=hit.matched,
+        unmatched_words=hit.unmatched,
     )
 
 
@@ -516,6 +528,7 @@ def search(
             }
         ),
         "suggestion": result.suggestion,
+        "complete": result.complete,
         "index_version": result.version,
         "dataset": dataset,
     }

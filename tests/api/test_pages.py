@@ -94,6 +94,16 @@ def test_compare_marks_the_strongest_in_words_with_a_legend(client: TestClient) 
     assert table.count('<th scope="col"') == 5  # the question column and four protocols
     assert "Most protective" in html and 'aria-hidden="true">★' in html
     assert 'id="legend"' in html and "never marked" in html
+    # The detainer row: of four conditional answers, only the strictest conditions are marked,
+    # with the reason beside the mark.
+    detainers = table.split('id="row-detainer_response"')[1].split("</tr>")[0]
+    cells = detainers.split("<td")[1:]
+    assert [("Most protective" in c) for c in cells] == [True, False, False, False]
+    assert (
+        '<p class="strongest-reason">Strictest conditions: Reimbursement required and Serious '
+        "or violent felony; the next strictest here has “Listed offenses”." in cells[0]
+    )
+    assert "strictest conditions carry the mark (reimbursement first" in html
     # Downloads and the permalink carry the whole state.
     for document in (
         "/api/v1/compare.csv?protocols=",
@@ -144,6 +154,96 @@ def test_a_listing_shows_on_the_page_and_in_the_api_with_its_sources(client: Tes
     ]
     # A protocol no list names has no such section.
     assert 'id="listings-heading"' not in client.get(f"/protocols/{AB4}").text
+
+
+def _text(html: str) -> str:
+    """The page's words, tags dropped and white space collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace(" .", ".")
+
+
+def test_home_starts_from_the_place_and_lists_laws_in_force_first(client: TestClient) -> None:
+    html = client.get("/").text
+    main = html[html.index("<main") : html.index("</main>")]
+    # The find-your-county box and the explainer come before the matrix.
+    assert main.index('action="/where"') < main.index('class="explainer"') < main.index("<table")
+    words = _text(main)
+    assert "What is a detainer, and why 48 hours?" in words
+    assert "8 C.F.R. § 287.7(d)" in words and "48 hours" in words
+    assert 'href="/background#detainer-regulation"' in main
+    assert 'href="/map"' in main
+    # Rows: short names first, then the official title; the standing in words.
+    rows = re.findall(r'<th scope="row">(.*?)</th>', main, re.S)
+    first = _text(rows[0])
+    assert "in force today" in first or "in force as amended" in first
+    vetoed = next(_text(r) for r in rows if "TRUST Act (AB 1081" in r)
+    assert vetoed.startswith("California TRUST Act (AB 1081, 2012, vetoed)")
+    assert "vetoed: never took effect (2012-09-30)" in vetoed
+    assert "Law enforcement: sharing data." in words  # SB 54's official title, second
+    assert words.index("California Values Act (SB 54, 2017)") < words.index(
+        "Law enforcement: sharing data."
+    )
+    standing = [_text(r) for r in rows]
+    ended = [
+        i
+        for i, r in enumerate(standing)
+        if "no longer in force" in r or "never took effect" in r or "not recorded as" in r
+    ]
+    in_force = [i for i, r in enumerate(standing) if "in force today" in r or "as amended" in r]
+    assert ended and in_force and max(in_force) < min(ended)
+    # Housekeeping sits in the footer, not under the heading.
+    assert "Data version" not in main
+    footer = html[html.index('<footer class="site">') :]
+    assert "Data version" in footer and "built" in footer
+    assert not re.search(r">\s*enacted\s*<", html)
+
+
+def test_protocol_page_says_its_status_rulings_and_sources_in_words(client: TestClient) -> None:
+    html = client.get("/protocols/us-ca/sb-54-2017").text
+    words = _text(html)
+    assert "<h1>California Values Act (SB 54, 2017)</h1>" in html
+    assert "Status: in force today (since 2018-01-01)." in words
+    # In force alongside, from the resolver: the other California laws in force today.
+    alongside = _text(html[html.index('id="alongside"') : html.index('id="rulings"')])
+    assert "TRUTH Act (AB 2792, 2016)" in alongside
+    assert "TRUST Act (AB 1081" not in alongside  # vetoed, never law
+    rulings = _text(html[html.index('id="rulings"') : html.index('id="score"')])
+    assert "United States v. California" in rulings  # its litigation entry
+    assert "Galarza v. Szalczyk" in rulings and "Miranda-Olivares v. Clackamas County" in rulings
+    # Source links name the publisher and title, not the record's key.
+    assert ">chaptered-text<" not in html
+    assert "California Legislative Information: SB 54 (2017-2018)" in words
+    # A superseded law says by what; a law with no ruling recorded says so.
+    dc = _text(client.get(f"/protocols/{DC}").text)
+    assert "superseded by Sanctuary Values Act (D.C. Law 23-282, 2020) on 2021-04-27" in dc
+    santa_clara = _text(client.get(f"/protocols/{SANTA_CLARA}").text)
+    assert "No court case or ruling is recorded as bearing on this law." in santa_clara
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        f"/compare?protocols={FOUR}",
+        f"/embed/compare?protocols={FOUR}",
+        f"/protocols/{COOK}",
+        "/protocols/us-tx/sb-4-2017",
+        "/where/us-tx-harris-county",
+        f"/gaps/{COOK}",
+        "/codebook",
+        f"/diff?from={AB1081}&to={AB4}",
+    ],
+)
+def test_pages_say_answers_in_words_not_internal_keys(client: TestClient, path: str) -> None:
+    keys = client.get("/api/v1/codebook").json()["data"]
+    internal = {k["key"] for k in keys} | {
+        str(v) for k in keys for v in k.get("values") or [] if "_" in str(v)
+    }
+    html = client.get(path).text
+    # Keys may stand where they are meant as syntax: inside <code> (the codebook's "key for
+    # search and the API") and in link targets.
+    shown = re.sub(r"<code>.*?</code>|<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    words = set(re.findall(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", _text(shown)))
+    assert not words & internal, sorted(words & internal)
 
 
 @pytest.mark.parametrize(
@@ -270,8 +370,33 @@ def test_drafting_page_previews_and_downloads(client: TestClient) -> None:
     docx_file = client.get(
         "/draft/download", params={"name": "Example County", "level": "county", "format": "docx"}
     )
-    assert docx_file.headers["content-disposition"] == 'attachment; filename="draft.docx"'
+    assert docx_file.headers["content-disposition"] == (
+        'attachment; filename="example-county-ordinance.docx"'
+    )
     assert docx_file.content[:2] == b"PK"  # a DOCX is a zip
+
+
+def test_drafting_page_offers_the_ordinance_and_the_one_page_ask(client: TestClient) -> None:
+    params = {"name": "Harris County", "level": "county"}
+    html = client.get("/draft", params=params).text
+    assert 'name="document" value="ordinance" checked' in html
+    assert 'name="document" value="ask">' in html
+    assert 'download="harris-county-ordinance.pdf"' in html and ">PDF</a>" in html
+    params |= {"document": "ask", "jurisdiction_id": "us-tx-harris-county"}
+    ask = client.get("/draft", params=params).text
+    assert 'name="document" value="ask" checked' in ask
+    assert 'download="harris-county-ask.pdf"' in ask and "Download the one-page ask" in ask
+    document = ask.split('<article class="draft-document ask-document"')[1].split("</article>")[0]
+    assert "What we ask of Harris County" in document
+    assert document.index("State law") < document.index("What we ask</h4>")
+    assert "Texas anti-sanctuary law (SB 4, 2017) requires “Honors holds”" in document
+    assert '<ol class="ask-points">' in document
+    # The ordinance says it too, above its enacting clause.
+    params["document"] = "ordinance"
+    ordinance = client.get("/draft/preview", params=params).text
+    assert ordinance.index("State law limits what may be adopted here") < ordinance.index(
+        "Be it enacted by"
+    )
 
 
 def test_drafting_escapes_the_adopters_name(client: TestClient) -> None:
@@ -356,3 +481,14 @@ def test_query_strings_are_written_as_urlencode_writes_them() -> None:
     params = {"q": "a b&c/ü", "page": 2, "none": None, "ids": ["x y", "z"], "off": False, "e": ""}
     kept = {k: v for k, v in params.items() if v not in (None, "", False, [])}
     assert query(params) == urlencode(kept, doseq=True) == "q=a+b%26c%2F%C3%BC&page=2&ids=x+y&ids=z"
+
+
+def test_the_search_page_shows_what_a_partial_match_misses(client: TestClient) -> None:
+    page = client.get("/search", params={"q": "48 hours excluding weekends"})
+    assert page.status_code == 200
+    assert "with every word; the rest with some of them" in page.text
+    assert "Missing: <s>" in page.text
+    spanish = client.get("/search", params={"q": "retención de ICE"})
+    assert "Did you mean" not in spanish.text and "<mark>" in spanish.text
+    hostile = client.get("/search", params={"q": "<script>alert(1)</script> detainer"})
+    assert hostile.status_code == 200 and "<script>alert(1)" not in hostile.text

@@ -13,6 +13,7 @@ from kb.build import build
 from kb.compare import MAX_COMPARED, Comparison, compare_protocols
 from kb.db import make_engine
 from kb.errors import KBError, NotFound
+from kb.score import PAYMENT_NEVER_GIVEN, condition_strength, deciding_condition
 from tests.conftest import PROTOCOLS
 
 FIRST = "us-xx-example-county/ordinance-2010-3"
@@ -148,3 +149,67 @@ def test_contract_on_the_core_protocols(real_db: Session) -> None:
         "differs": False,
     }
     assert ab4 not in row(result, "reimbursement_required")["marked"]  # type: ignore[operator]
+
+
+def test_conditional_answers_are_ranked_by_their_conditions(real_db: Session) -> None:
+    """All four hold only when conditions are met; the mark goes to the strictest conditions,
+    compared in the documented order (docs/scoring.md), with the reason in words."""
+    santa_clara, cook, dc, ab4 = CORE
+    book = store.codebook(real_db)
+    result = compare_protocols(real_db, CORE)
+    detainers = next(r for r in result.rows if r.key == "detainer_response")
+    assert detainers.strongest == "conditional"
+    assert [c.protocol_id for c in detainers.cells if c.strongest] == [santa_clara]
+    assert "District of Columbia has “Listed offenses”" in (detainers.strongest_reason or "")
+    # Reimbursement ties the first three; the offence threshold orders them; AB 4 is last.
+    coded = {p.id: {a.key: a.value for a in p.coding} for p in store.get_protocols(real_db, CORE)}
+    order = sorted(CORE, key=lambda i: condition_strength(book, coded[i]))
+    assert order == [santa_clara, dc, cook, ab4]
+    reason = detainers.strongest_reason or ""
+    assert reason.startswith("Of the protocols that hold only when conditions are met, ")
+    assert (
+        "Santa Clara County, California sets the strictest conditions (Reimbursement required and "
+        "Serious or violent felony)" in reason
+    )
+    assert "District of Columbia has “Listed offenses”" in reason
+    assert "Cook County, Illinois has “No criminal-history condition”" in reason
+    assert "California has “No reimbursement condition”" in reason
+    assert "no written promise of federal payment ever given" in reason
+    (marked,) = [c for c in detainers.cells if c.strongest]
+    assert marked.strongest_reason == (
+        "Strictest conditions: Reimbursement required and Serious or violent felony; the next "
+        "strictest here has “Listed offenses”. " + PAYMENT_NEVER_GIVEN
+    )
+    assert all(c.strongest_reason is None for c in detainers.cells if not c.strongest)
+
+    # Cook's reimbursement condition outranks California's list of offences.
+    pair = compare_protocols(real_db, [ab4, cook])
+    detainers = next(r for r in pair.rows if r.key == "detainer_response")
+    assert [c.protocol_id for c in detainers.cells if c.strongest] == [cook]
+    assert deciding_condition(book, coded[cook], coded[ab4]) == "reimbursement_required"
+    assert detainers.strongest_reason is not None
+    assert "Cook County, Illinois sets the strictest conditions (Reimbursement required)" in (
+        detainers.strongest_reason
+    )
+    assert "California has “No reimbursement condition”" in detainers.strongest_reason
+    cook_cell = next(c for c in detainers.cells if c.protocol_id == cook)
+    assert cook_cell.strongest_reason is not None
+    assert cook_cell.strongest_reason.startswith(
+        "Strictest conditions: Reimbursement required; the next strictest here has "
+        "“No reimbursement condition”."
+    )
+    # Other rows explain their mark by the codebook's order.
+    hours = next(r for r in pair.rows if r.key == "max_hold_hours")
+    assert hours.strongest_reason == (
+        "48 hours: the shortest limit given here (fewer is more protective)."
+    )
+
+
+def test_a_conviction_threshold_decides_between_two_reimbursement_conditions(
+    real_db: Session,
+) -> None:
+    santa_clara, dc = CORE[0], CORE[2]
+    both = compare_protocols(real_db, [santa_clara, dc])
+    detainers = next(r for r in both.rows if r.key == "detainer_response")
+    assert [c.protocol_id for c in detainers.cells if c.strongest] == [santa_clara]
+    assert "District of Columbia has “Listed offenses”" in (detainers.strongest_reason or "")

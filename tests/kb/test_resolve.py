@@ -290,17 +290,39 @@ def test_cook_county_stands_on_the_illinois_floor_and_its_own_ordinance(real_db:
 
 
 def test_florida_overrides_miami_dades_2013_resolution_on_detainers(real_db: Session) -> None:
-    a = answer(resolve(real_db, "us-fl-miami-dade-county"), "detainer_response")
+    # R-1008-13 is recorded as preempted by chapter 908 from 1 July 2019: today the state law
+    # governs alone, and the resolution is listed as no longer law, with the reason.
+    today = resolve(real_db, "us-fl-miami-dade-county")
+    a = answer(today, "detainer_response")
     assert (a.value, a.room, governing(a)) == ("honors_all", "must", "us-fl/sb-168-2019")
-    overridden = [r.protocol_id for r in a.rules if r.role == "overridden"]
-    assert overridden == ["us-fl-miami-dade-county/resolution-r-1008-13"]
-    assert a.conflict is not None
+    assert "us-fl-miami-dade-county/resolution-r-1008-13" not in {r.protocol_id for r in a.rules}
+    law = next(x for x in today.laws if x.protocol_id.endswith("resolution-r-1008-13"))
+    assert not law.governs and "2019-07-01" in law.reason
     before = answer(
         resolve(real_db, "us-fl-miami-dade-county", dt.date(2015, 1, 1)), "detainer_response"
     )
     assert (before.value, governing(before)) == (
         "conditional", "us-fl-miami-dade-county/resolution-r-1008-13"
     )  # fmt: skip
+
+
+def test_dc_versions_of_section_24_211_07_govern_in_turn(real_db: Session) -> None:
+    # The 2012 rules gave way on 23 Oct 2019 (D.C. Act 23-131), not in 2021; the 2025 budget
+    # support emergency amendment governed only until it expired on 22 Feb 2026.
+    def holds(on: dt.date) -> str | None:
+        return governing(answer(resolve(real_db, "us-dc", on), "max_hold_hours"))
+
+    assert holds(dt.date(2019, 10, 22)) == "us-dc/law-19-194"
+    assert holds(dt.date(2019, 10, 23)) == "us-dc/sanctuary-values-emergency-2019"
+    assert holds(dt.date(2021, 4, 27)) == "us-dc/law-23-282"
+    assert holds(dt.date(2025, 10, 1)) == "us-dc/budget-support-emergency-2025"
+    assert holds(dt.date(2026, 2, 22)) == "us-dc/law-23-282"
+    expired = next(
+        x
+        for x in resolve(real_db, "us-dc", dt.date(2026, 3, 1)).laws
+        if x.protocol_id == "us-dc/budget-support-emergency-2025"
+    )
+    assert not expired.governs and "2026-02-22" in expired.reason
 
 
 @pytest.mark.parametrize("place", ["us-ca-santa-clara-county", "us-ca-san-francisco"])

@@ -29,13 +29,20 @@ MEASURE = """() => {
 }"""
 
 
+# Every page type: the site's pages, a protocol with rulings and an injunction, and the map once
+# the map issue's page is there (skipped while /map answers 404).
+LAYOUT_PAGES = [*EVERY_PAGE, "/protocols/us-tx/sb-4-2017", "/map"]
+
+
 @pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390", "1366"])
-@pytest.mark.parametrize("path", EVERY_PAGE)
+@pytest.mark.parametrize("path", LAYOUT_PAGES)
 def test_no_page_is_wider_than_the_screen(
     page: Page, live_server: str, path: str, viewport: dict[str, int]
 ) -> None:
     page.set_viewport_size(viewport)
-    page.goto(live_server + path)
+    response = page.goto(live_server + path)
+    if path == "/map" and response is not None and response.status == 404:
+        pytest.skip("no /map page on this branch yet")
     expect(page.locator("main")).to_be_visible()
     size = page.evaluate(MEASURE)
     assert size["scrollWidth"] <= size["innerWidth"], size

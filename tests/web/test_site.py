@@ -150,7 +150,9 @@ def test_compare_prints_landscape_without_chrome(page: Page, live_server: str) -
 
 def test_diff_page_shows_the_redline(page: Page, live_server: str) -> None:
     page.goto(live_server + "/diff")
-    page.get_by_role("link", name=re.compile("State government.*→")).first.click()
+    page.get_by_role(
+        "link", name=re.compile(r"TRUST Act \(AB 1081.*→ TRUST Act \(AB 4")
+    ).first.click()
     expect(page).to_have_url(re.compile(f"from={quote(AB1081, safe='')}"))
     expect(page.locator("h1")).to_have_text("What changed between two versions")
     expect(page.locator(".redline ins").first).to_be_visible()

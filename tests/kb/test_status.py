@@ -1,0 +1,95 @@
+"""kb.status: each protocol's standing in plain words, on the real content, by the resolver's
+dating rule; in-force protocols listed first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from kb import store
+from kb.db import make_engine
+from kb.status import ENDED, IN_FORCE, NEVER, NOT_YET, in_force_first, status_lines
+
+
+@pytest.fixture(scope="module")
+def db(real_build: tuple[str, Path]) -> Iterator[Session]:
+    engine = make_engine(real_build[0])
+    with store.session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def test_a_vetoed_bill_never_took_effect(db: Session) -> None:
+    line = status_lines(db)["us-ca/ab-1081-2012"]
+    assert line.text == "vetoed: never took effect (2012-09-30)"
+    assert line.standing == NEVER and not line.in_force
+    assert line.short_name == "TRUST Act (AB 1081, 2012, vetoed)"
+
+
+def test_a_passed_bill_is_not_said_to_be_law_nor_never_signed(db: Session) -> None:
+    line = status_lines(db)["us-ca-los-angeles/sanctuary-city-ordinance-2024"]
+    assert line.text == "passed on 2024-12-04; not recorded as signed or in force"
+    assert line.standing == NEVER
+
+
+def test_a_preempted_policy_names_the_state_law_that_took_effect_that_day(db: Session) -> None:
+    lines = status_lines(db, dt.date(2026, 12, 2))
+    assert lines["us-fl-miami-dade-county/resolution-r-1008-13"].text == (
+        "preempted by Florida anti-sanctuary law (SB 168, 2019) on 2019-07-01: no longer in force"
+    )
+    # No higher law recorded as taking effect that day: the date alone, nothing invented.
+    assert lines["us-tx-travis-county/sheriff-detainer-policy-2017"].text == (
+        "preempted on 2017-09-25: no longer in force"
+    )
+
+
+def test_a_superseded_law_names_what_replaced_it(db: Session) -> None:
+    line = status_lines(db, dt.date(2026, 12, 2))["us-dc/law-19-194"]
+    assert line.text == (
+        "superseded by Sanctuary Values Act (D.C. Law 23-282, 2020) on 2021-04-27: "
+        "no longer in force"
+    )
+    assert line.standing == ENDED
+    # Before that date the same law was in force.
+    earlier = status_lines(db, dt.date(2015, 1, 1))["us-dc/law-19-194"]
+    assert earlier.text == "in force on 2015-01-01 (since 2012-12-11)"
+    assert earlier.in_force
+
+
+def test_in_force_today_and_as_amended(db: Session) -> None:
+    today = status_lines(db)
+    assert today["us-ca/sb-54-2017"].text == "in force today (since 2018-01-01)"
+    # The amending law is named only when it took effect on the day of the amendment.
+    assert today["us-il/trust-act-2017"].text == (
+        "in force as amended by Illinois Way Forward Act (SB 667, 2021) on 2021-08-02"
+    )
+    assert today["us-ca/ab-4-2013"].text == "in force as amended on 2017-10-05"
+    assert all("enacted" not in line.text for line in today.values())
+
+
+def test_an_injunction_running_on_the_day_is_said(db: Session) -> None:
+    lines = status_lines(db, dt.date(2017, 8, 31))
+    sb4 = lines["us-tx/sb-4-2017"]
+    assert sb4.standing == NOT_YET and sb4.enjoined
+    assert sb4.text == (
+        "not yet in force (takes effect 2017-09-01); enjoined by City of El Cenizo v. Texas "
+        "(preliminary injunction) since 2017-08-30"
+    )
+    # The Fifth Circuit's stay ended it on 2017-09-25 (enjoined_until).
+    after = status_lines(db, dt.date(2017, 10, 1))["us-tx/sb-4-2017"]
+    assert after.standing == IN_FORCE and not after.enjoined
+
+
+def test_in_force_first_keeps_the_order_within_each_standing(db: Session) -> None:
+    lines = status_lines(db)
+    ids = [p.id for p in store.list_protocols(db)]
+    ordered = in_force_first(ids, lines, lambda i: i)
+    standings = [lines[i].standing for i in ordered]
+    assert standings == sorted(standings)
+    assert standings[0] == IN_FORCE and standings[-1] == NEVER
+    in_force = [i for i in ids if lines[i].in_force]
+    assert ordered[: len(in_force)] == in_force

@@ -1,0 +1,142 @@
+"""Questions as advocates type them (issue 15): partial matches, names, Spanish, "did you mean"."""
+
+from __future__ import annotations
+
+import pytest
+
+from search_index.search import SearchIndex
+
+
+def top(index: SearchIndex, query: str, n: int = 3) -> list[str]:
+    return [hit.id for hit in index.search(query, per_page=n, with_facets=False).hits]
+
+
+@pytest.mark.parametrize(
+    ("query", "meant"),
+    [
+        # King County's detainer ordinances: the 2013 hold rule or the 2014 judicial-warrant rule
+        (
+            "King County detainer",
+            {
+                "us-wa-king-county/ordinance-17706/sec-2-holds",
+                "us-wa-king-county/ordinance-17886/kcc-2-15-020",
+            },
+        ),
+        # the 48-hour limits that leave out Saturdays, Sundays and holidays
+        (
+            "48 hours excluding weekends",
+            {"us-ca/ab-4-2013/sec-7282-c", "us-ct/public-act-13-155/sec-1-hold-limit"},
+        ),
+        ("fingerprints FBI database", {"context/secure-communities"}),
+        ("Secure Communities opt out", {"context/secure-communities"}),
+        # a hold request: the regulation, or a definition of one
+        (
+            "retención de ICE",
+            {
+                "context/detainer-regulation",
+                "us-ca/sb-54-2017/sec-7282-c",
+                "us-ca/ab-4-2013/sec-7282-c",
+                "us-la-orleans-parish/opso-detainer-policy-2013/voluntary-request-definition",
+            },
+        ),
+    ],
+)
+def test_the_five_questions_of_the_issue_find_what_is_meant(
+    index: SearchIndex, query: str, meant: set[str]
+) -> None:
+    assert meant & set(top(index, query)), (query, top(index, query, 10))
+
+
+@pytest.mark.parametrize(
+    ("query", "wrong"),
+    [("King County detainer", "using"), ("retención de ICE", "we"), ("kng county", "one")],
+)
+def test_did_you_mean_never_offers_a_stop_word_or_a_worse_spelling(
+    index: SearchIndex, query: str, wrong: str
+) -> None:
+    suggestion = index.search(query).suggestion
+    assert suggestion is None or wrong not in suggestion.split()
+
+
+def test_did_you_mean_corrects_a_word_that_finds_nothing(index: SearchIndex) -> None:
+    assert index.search("kng county detainer").suggestion == "king county detainer"
+    assert index.search("juvenles holds").suggestion == "juvenile holds"
+    assert index.search("juvenile holds").suggestion is None
+
+
+def test_partial_matches_come_after_complete_ones_and_say_what_they_miss(
+    index: SearchIndex,
+) -> None:
+    result = index.search("48 hours excluding weekends", per_page=50)
+    assert 0 < result.complete < result.total
+    tiers = [not hit.unmatched for hit in result.hits]
+    assert tiers == sorted(tiers, reverse=True)
+    assert all(hit.unmatched for hit in result.hits[result.complete :])
+
+
+@pytest.mark.parametrize(
+    ("query", "jurisdiction", "state"),
+    [
+        ("Cook detainer", "us-il-cook-county", "us-il"),
+        ("D.C. detainer", "us-dc", "us-dc"),
+        ("King County judicial warrant", "us-wa-king-county", "us-wa"),
+    ],
+)
+def test_a_place_named_ranks_its_records_first(
+    index: SearchIndex, query: str, jurisdiction: str, state: str
+) -> None:
+    # then its state's laws, which apply there too
+    hits = index.search(query, per_page=3, with_facets=False).hits
+    assert hits[0].jurisdiction == jurisdiction
+    assert {hit.jurisdiction for hit in hits} <= {jurisdiction, state}
+
+
+def test_a_state_named_ranks_its_laws_first(index: SearchIndex) -> None:
+    hits = index.search("Texas sheriffs", per_page=3, with_facets=False).hits
+    assert hits[0].jurisdiction == "us-tx"
+    assert all("Texas" in hit.matched for hit in hits)
+
+
+@pytest.mark.parametrize(
+    ("query", "protocol"),
+    [
+        ("SB 54", "us-ca/sb-54-2017"),
+        ("sb54 hold requests", "us-ca/sb-54-2017"),
+        ("Texas SB 4", "us-tx/sb-4-2017"),
+        ("Keep Washington Working Act", "us-wa/keep-washington-working-act-2019"),
+        ("HB 1105", "us-ga/hb-1105-2024"),
+    ],
+)
+def test_a_law_named_ranks_its_provisions_first(
+    index: SearchIndex, query: str, protocol: str
+) -> None:
+    hits = index.search(query, per_page=3, with_facets=False).hits
+    assert hits[0].protocol_id == protocol
+    assert [hit.protocol_id for hit in hits].count(protocol) >= 2
+
+
+def test_trust_act_finds_the_laws_of_that_name(index: SearchIndex) -> None:
+    named = {hit.protocol_id for hit in index.search("TRUST Act", per_page=30).hits}
+    assert {"us-ca/ab-4-2013", "us-il/trust-act-2017", "us-ct/public-act-13-155"} <= named
+
+
+def test_every_county_of_the_gazetteer_is_searchable_by_name(index: SearchIndex) -> None:
+    # Harris County has no record of its own; Texas's state laws apply there.
+    # (and Harris County, Georgia: Georgia's)
+    hits = index.search("Harris County detainer", per_page=3, with_facets=False).hits
+    assert hits[0].jurisdiction == "us-tx"
+    assert {hit.jurisdiction for hit in hits} <= {"us-tx", "us-ga"}
+    assert all("Harris County" in hit.matched for hit in hits)
+
+
+def test_spanish_questions_find_the_english_provisions(index: SearchIndex) -> None:
+    assert "us-ca/sb-54-2017/sec-7284-4-i" in top(index, "orden judicial", 5)
+    assert "context/secure-communities" in top(index, "huellas digitales", 3)
+    jail = index.search("acceso de ICE a la cárcel", per_page=10).hits
+    assert any(hit.topics and "jail-access" in hit.topics for hit in jail[:3])
+
+
+def test_thesaurus_matches_are_highlighted_safely(index: SearchIndex) -> None:
+    hit = index.search("retención", per_page=1).hits[0]
+    assert "<mark>" in hit.highlight
+    assert "<script" not in hit.highlight
