@@ -138,6 +138,24 @@ def test_protocol_page_shows_timeline_versions_and_sources(client: TestClient) -
     assert f"/diff?from={AB1081.replace('/', '%2F')}" in html
 
 
+def test_a_listing_shows_on_the_page_and_in_the_api_with_its_sources(client: TestClient) -> None:
+    chicago = "us-il-chicago/welcoming-city-ordinance-2021"
+    html = client.get(f"/protocols/{chicago}").text
+    section = html.split('id="listings-heading"', 1)[1].split("</section>", 1)[0]
+    assert 'href="/background#doj-sanctuary-jurisdiction-list-2025"' in section
+    assert "“Chicago, IL”" in section and 'datetime="2025-08-05"' in section
+    assert 'href="#source-doj-list-2025"' in section and 'id="source-doj-list-2025"' in html
+    data = client.get(f"/api/v1/protocols/{chicago}").json()["data"]
+    (listing,) = data["listings"]
+    assert listing["context_id"] == "doj-sanctuary-jurisdiction-list-2025"
+    assert listing["name"] == "Chicago, IL" and listing["source_keys"] == [
+        "doj-list-2025",
+        "doj-list-nbc26",
+    ]
+    # A protocol no list names has no such section.
+    assert 'id="listings-heading"' not in client.get(f"/protocols/{AB4}").text
+
+
 def _text(html: str) -> str:
     """The page's words, tags dropped and white space collapsed."""
     return " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace(" .", ".")
