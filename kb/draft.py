@@ -80,6 +80,9 @@ class DraftOptions(BaseModel):
     """Protocol ids (a comparison): each question takes the most protective answer among them."""
     default: Literal["strongest", "omit"] | None = None
     """For questions not otherwise chosen; "strongest" unless `start_from` or `pinned` is given."""
+    document: Literal["ordinance", "ask"] = "ordinance"
+    """Which document: the full ordinance (or act), or the one-page ask addressed to the adopting
+    body (kb.ask). Both are drafted from the same choices."""
 
 
 class Choice(BaseModel):
@@ -125,6 +128,8 @@ class Draft(BaseModel):
     """(section heading, note): legal context for the officials who will read the draft."""
     left_out_by_law: list[Forbidden] = []
     """Clauses left out because a law binding the adopter forbids them (adopter.jurisdiction_id)."""
+    state_law: list[str] = []
+    """The same, one sentence per law, shown first in every document (ordinance and ask)."""
 
 
 def draft_policy(db: Session, options: DraftOptions) -> Draft:
@@ -145,8 +150,35 @@ def draft_policy(db: Session, options: DraftOptions) -> Draft:
             resolved.append(f"{clause.key} left out: {clause.text}")
     draft = _assemble(db, book, options.adopter, chosen, resolved)
     draft.left_out_by_law = forbidden
+    draft.state_law = _state_law(db, forbidden, levels)
     draft.drafting_notes += [(f"Left out: {c.question.rstrip('?')}", c.text) for c in forbidden]
     return draft
+
+
+def _state_law(
+    db: Session,
+    forbidden: list[Forbidden],
+    levels: dict[str, list[models.ModelProvisionBase]],
+) -> list[str]:
+    """Per law, one short sentence: what it requires or caps, on which subjects, and the kinds of
+    penalty it sets. The full wording, with provision cites and amounts, is in the notes."""
+    by_law: dict[str, list[Forbidden]] = {}
+    for clause in forbidden:
+        by_law.setdefault(clause.protocol_ids[0], []).append(clause)
+    names = {p.id: p.short_name for p in store.get_protocols(db, list(by_law))}
+    sentences = []
+    for law, clauses in by_law.items():
+        parts = [
+            ("requires" if c.room == "must" else "allows no more than")
+            + f" “{c.allowed_label}” on {levels[c.key][0].heading.lower()}"
+            for c in clauses
+        ]
+        kinds = list(dict.fromkeys(p.kind.replace("_", " ") for c in clauses for p in c.penalties))
+        sentence = f"{names[law]} " + "; ".join(parts) + "."
+        if kinds:
+            sentence += f" Penalties it sets: {', '.join(kinds)}."
+        sentences.append(sentence)
+    return sentences
 
 
 def _named(text: str, limit: int = 60) -> str:
@@ -332,6 +364,11 @@ AGENCY = {
     # The District of Columbia is its own level: neither a state nor a county (jurisdictions.yaml).
     "district": "a law enforcement or corrections agency of the District",
 }
+
+
+def jurisdiction_words(adopter: Adopter) -> str:
+    """The adopter as the text names it: "the State of Oregon", "Example County"."""
+    return _jurisdiction(adopter)
 
 
 def _jurisdiction(adopter: Adopter) -> str:

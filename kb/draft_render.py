@@ -18,6 +18,9 @@ MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
+STATE_LAW_HEADING = (
+    "State law limits what may be adopted here (a note, not part of the text to adopt)"
+)
 _MARK = re.compile(r"\[(\d+)\]")
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -38,12 +41,11 @@ def _footnoted(text: str) -> str:
 
 
 def draft_markdown(draft: Draft, base_url: str | None = None) -> str:
-    lines = [
-        f"# {_md_text(draft.title)}",
-        "",
-        f"Be it enacted by {_md_text(draft.adopter.name)}:",
-        "",
-    ]
+    lines = [f"# {_md_text(draft.title)}", ""]
+    if draft.state_law:
+        lines += [f"> **{STATE_LAW_HEADING}**", ">"]
+        lines += [f"> {_md_text(s)}" for s in draft.state_law] + [""]
+    lines += [f"Be it enacted by {_md_text(draft.adopter.name)}:", ""]
     for section in draft.sections:
         lines += [f"## Section {section.number}. {_md_text(section.heading)}", ""]
         for paragraph in section.paragraphs:
@@ -75,9 +77,15 @@ def draft_html(draft: Draft, base_url: str | None = None) -> str:
         f"<title>{e(draft.title)}</title>",
         "<style>body{font:12pt/1.5 Georgia,serif;max-width:44rem;margin:2rem auto;padding:0 1rem}"
         "h1{font-size:1.4rem}h2{font-size:1.1rem}sup{font-size:.7em}"
-        ".notes{font-size:.9rem}</style>",
+        ".notes{font-size:.9rem}.state-law{border:2px solid #8a1c1c;padding:.5rem 1rem}</style>",
         "</head><body><main>",
         f"<h1>{e(draft.title)}</h1>",
+    ]
+    if draft.state_law:
+        out.append(f'<aside class="state-law" role="note"><h2>{e(STATE_LAW_HEADING)}</h2>')
+        out += [f"<p>{e(s)}</p>" for s in draft.state_law]
+        out.append("</aside>")
+    out += [
         f"<p>Be it enacted by {e(draft.adopter.name)}:</p>",
     ]
 
@@ -129,6 +137,10 @@ def draft_docx(draft: Draft, base_url: str | None = None) -> bytes:
     normal.font.name = "Times New Roman"
     normal.font.size = Pt(12)
     document.add_heading(_xml_text(draft.title), level=0)
+    if draft.state_law:
+        document.add_heading(STATE_LAW_HEADING, level=2)
+        for sentence in draft.state_law:
+            document.add_paragraph(_xml_text(sentence), style="Intense Quote")
     document.add_paragraph(_xml_text(f"Be it enacted by {draft.adopter.name}:"))
 
     def paragraph_with_marks(text: str, style: str | None = None) -> None:

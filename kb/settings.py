@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     """Connections one worker holds at most (also bounded by its open-file limit); more are
     closed as they arrive."""
 
+    office_binary: str = "soffice"
+    """LibreOffice's program (a name looked up on PATH, or a path) that renders drafts as PDF;
+    when it is missing, PDF requests are answered 503 and the other formats still work."""
+
+    pdf_timeout: float = Field(default=60, gt=0)
+    """Seconds one PDF rendering may take, waiting for a turn included; then 503."""
+
     @field_validator("public_url")
     @classmethod
     def _web_address(cls, value: str | None) -> str | None:

@@ -21,8 +21,9 @@ from api.routes.v1 import (
     reject_unknown_parameters,
 )
 from kb import store
-from kb.draft import Draft, DraftOptions, draft_policy
-from kb.draft_render import MEDIA_TYPES, render_draft
+from kb.ask import DraftAnswer, draft_answer
+from kb.documents import MEDIA_TYPES, file_name, render_document
+from kb.draft import DraftOptions, draft_policy
 from kb.gaps import GapReport, find_gaps, gaps_csv, gaps_markdown
 from kb.score import ProtectionScore, protection_score
 
@@ -62,6 +63,17 @@ DRAFT_EXAMPLES: dict[str, dict[str, Any]] = {
         "summary": "A draft for the District of Columbia",
         "value": {"adopter": {"name": "District of Columbia", "level": "district"}},
     },
+    "ask": {
+        "summary": "The one-page ask for a Texas county (state law noted at the top)",
+        "value": {
+            "adopter": {
+                "name": "Harris County",
+                "level": "county",
+                "jurisdiction_id": "us-tx-harris-county",
+            },
+            "document": "ask",
+        },
+    },
 }
 Options = Annotated[DraftOptions, Body(openapi_examples=DRAFT_EXAMPLES)]
 
@@ -70,17 +82,28 @@ Options = Annotated[DraftOptions, Body(openapi_examples=DRAFT_EXAMPLES)]
     "/drafts",
     operation_id="createDraft",
     summary="Draft a model policy: its structure",
-    response_model=Item[Draft],
+    response_model=Item[DraftAnswer],
 )
 def create_draft(db: DB, dataset: DatasetDep, options: Options) -> dict[str, Any]:
-    return {"data": draft_policy(db, options), "dataset": dataset}
+    draft = draft_policy(db, options)
+    return {"data": draft_answer(db, draft, options.document), "dataset": dataset}
 
 
-def _draft_document(request: Request, db: DB, options: DraftOptions, format: str) -> Response:
+def draft_download(request: Request, db: DB, options: DraftOptions, format: str) -> Response:
+    """The document `options.document` as `format`, saved under a name from the adopter."""
+    settings = request.app.state.settings
     # Links back to the site only from configuration (KB_PUBLIC_URL), never from the Host header.
-    public_url = request.app.state.settings.public_url
-    document = render_draft(draft_policy(db, options), format, public_url)
-    return attachment(document, MEDIA_TYPES[format], f"draft.{format}")
+    data = render_document(
+        db,
+        draft_policy(db, options),
+        options.document,
+        format,
+        settings.public_url,
+        settings.office_binary,
+        settings.pdf_timeout,
+    )
+    name = file_name(options.adopter, options.document, format)
+    return attachment(data, MEDIA_TYPES[format], name)
 
 
 _DRAFT_MD = "# An Ordinance limiting entanglement with federal immigration enforcement\n"
@@ -94,7 +117,7 @@ _DRAFT_MD = "# An Ordinance limiting entanglement with federal immigration enfor
     responses=document("text/markdown", "The draft as Markdown", _DRAFT_MD),
 )
 def create_draft_markdown(request: Request, db: DB, options: Options) -> Response:
-    return _draft_document(request, db, options, "md")
+    return draft_download(request, db, options, "md")
 
 
 @router.post(
@@ -107,7 +130,7 @@ def create_draft_markdown(request: Request, db: DB, options: Options) -> Respons
     ),
 )
 def create_draft_html(request: Request, db: DB, options: Options) -> Response:
-    return _draft_document(request, db, options, "html")
+    return draft_download(request, db, options, "html")
 
 
 @router.post(
@@ -118,7 +141,25 @@ def create_draft_html(request: Request, db: DB, options: Options) -> Response:
     responses=document(MEDIA_TYPES["docx"], "The draft as a Word document"),
 )
 def create_draft_docx(request: Request, db: DB, options: Options) -> Response:
-    return _draft_document(request, db, options, "docx")
+    return draft_download(request, db, options, "docx")
+
+
+@router.post(
+    "/drafts.pdf",
+    operation_id="createDraftPdf",
+    summary="Draft a model policy: the document, as PDF (rendered by LibreOffice)",
+    response_class=Response,
+    responses={
+        **document("application/pdf", "The draft as PDF"),
+        503: {
+            **PROBLEM_RESPONSES[503],
+            "description": "No build yet, or LibreOffice is not available to render the PDF "
+            "(ask for DOCX or HTML instead)",
+        },
+    },
+)
+def create_draft_pdf(request: Request, db: DB, options: Options) -> Response:
+    return draft_download(request, db, options, "pdf")
 
 
 Subject = Annotated[

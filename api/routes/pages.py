@@ -11,15 +11,18 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import DB
-from api.downloads import attachment
+from api.routes.drafting import draft_download
 from api.templating import render
 from kb import store
+from kb.ask import draft_ask
+from kb.ask_text import ask_text
 from kb.codebook import TEXT, Codebook, CodebookKey, value_text
 from kb.collection import MAX_PINNED, collect, collection_csv, collection_markdown
 from kb.compare import MAX_COMPARED, compare_protocols
+from kb.county_map import county_map
 from kb.diff import diff_versions
+from kb.documents import file_name
 from kb.draft import OMIT, STRONGEST, Adopter, DraftOptions, draft_policy
-from kb.draft_render import MEDIA_TYPES, render_draft
 from kb.errors import InvalidParameter, KBError, QuerySyntaxError
 from kb.gaps import find_gaps
 from kb.overview import overview
@@ -44,6 +47,7 @@ STATUS_NOTES = {
     "repealed": "repealed",
     "struck_down": "struck down by a court",
     "preempted": "preempted by a higher law",
+    "expired": "expired: a temporary law that lapsed",
 }
 
 
@@ -81,6 +85,7 @@ def home(
             "info": store.build_info(db),
             "status_notes": STATUS_NOTES,
             "statuses": statuses,
+            "county_map": county_map(db),
         },
     )
 
@@ -462,6 +467,8 @@ def codebook(request: Request, db: DB) -> HTMLResponse:
 # --- Drafting ------------------------------------------------------------------------------
 
 LEVELS = ("county", "city", "state", "district")
+DOWNLOADS = ("pdf", "docx", "html", "md")
+"""The drafting page's download links, in the order shown."""
 
 
 def _draft_options(
@@ -478,17 +485,24 @@ def _draft_options(
         "pinned": listed(request, "pinned"),
         "protocols": listed(request, "protocols"),
         "default": q.get("default", ""),
+        "document": q.get("document", "ordinance"),
+        "jurisdiction_id": q.get("jurisdiction_id", "").strip()[:100],
         "choices": {k[2:]: v for k, v in q.multi_items() if k.startswith("c.") and v},
     }
     try:
         options = DraftOptions(
-            adopter=Adopter(name=form["name"], level=form["level"]),
+            adopter=Adopter(
+                name=form["name"],
+                level=form["level"],
+                jurisdiction_id=form["jurisdiction_id"] or None,
+            ),
             choices=form["choices"],
             start_from=form["start_from"] or None,
             strengthen=form["strengthen"],
             pinned=form["pinned"],
             protocols=form["protocols"],
             default=form["default"] or None,
+            document=form["document"],
         )
     except PydanticValidationError as error:
         message = "; ".join(
@@ -522,9 +536,18 @@ def _draft_context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
     }
     book = store.codebook(db)
     chosen = {c.key: c.value for c in draft.choices} if draft else form["choices"]
+    ask = draft_ask(db, draft) if draft is not None and form["document"] == "ask" else None
+    downloads = (
+        [(fmt, file_name(options.adopter, options.document, fmt)) for fmt in DOWNLOADS]
+        if options is not None
+        else []
+    )
     return {
         "form": form,
         "draft": draft,
+        "ask": ask,
+        "words": ask_text(ask.lang) if ask else {},
+        "downloads": downloads,
         "error": error,
         "models": models,
         "book": book,
@@ -551,18 +574,15 @@ def draft_preview(request: Request, db: DB) -> HTMLResponse:
 
 
 @router.get("/draft/download")
-def draft_download(
+def draft_page_download(
     request: Request,
     db: DB,
-    format: Annotated[str, Query(pattern="^(md|html|docx)$")] = "docx",
+    format: Annotated[str, Query(pattern="^(md|html|docx|pdf)$")] = "docx",
 ) -> Response:
     options, error, _ = _draft_options(request, db)
     if options is None:
         raise KBError(error or "check the drafting options")
-    document = render_draft(
-        draft_policy(db, options), format, request.app.state.settings.public_url
-    )
-    return attachment(document, MEDIA_TYPES[format], f"draft.{format}")
+    return draft_download(request, db, options, format)
 
 
 @router.get("/gaps/{subject:path}", response_class=HTMLResponse)

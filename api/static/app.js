@@ -102,6 +102,7 @@
         .then(function (html) {
           if (ticket !== latest) return;  // an older answer arriving late
           preview.innerHTML = html;  // our own server's escaped HTML
+          preview.querySelectorAll("button[data-print]").forEach(function (b) { b.hidden = false; });
           window.history.replaceState(null, "", "/draft?" + params);
         })
         .catch(function () { /* keep the last preview */ });

@@ -167,7 +167,8 @@ def test_every_codebook_key_is_a_declared_and_checked_filter(
 
 def test_answers_have_every_field_of_their_schema(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
-    for name in ("ProtocolPublic", "ProvisionPublic", "CodedAnswerPublic", "Pagination", "Draft"):
+    names = ("ProtocolPublic", "ProvisionPublic", "CodedAnswerPublic", "Pagination")
+    for name in (*names, "DraftAnswer", "Ask", "AskPoint"):
         schema = schemas[name]
         assert set(schema["required"]) == set(schema["properties"]), name
     options = schemas["DraftOptions"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import docx
@@ -42,7 +45,9 @@ def test_a_draft_as_json_and_as_documents(client: TestClient) -> None:
         response = client.post(f"/api/v1/drafts.{fmt}", json={"adopter": COUNTY})
         assert response.status_code == 200
         assert response.headers["content-type"].startswith(media)
-        assert response.headers["content-disposition"] == f'attachment; filename="draft.{fmt}"'
+        assert response.headers["content-disposition"] == (
+            f'attachment; filename="example-county-ordinance.{fmt}"'
+        )
     document = docx.Document(
         io.BytesIO(client.post("/api/v1/drafts.docx", json={"adopter": COUNTY}).content)
     )
@@ -101,3 +106,63 @@ def test_gaps_and_scores(client: TestClient) -> None:
     cook = client.get(f"/api/v1/scores/{COOK}").json()["data"]
     assert cook["possible"] == 15 and all(k["reason"] for k in cook["keys"]) and cook["rubric"]
     assert client.get("/api/v1/scores/us-zz/none").status_code == 404
+
+
+def pdf_pages(pdf: bytes, folder: Path) -> int:
+    path = folder / "counted.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(
+        ["pdfinfo", str(path)], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
+    match = re.search(r"^Pages:\s+(\d+)$", info, re.MULTILINE)
+    assert match, info
+    return int(match.group(1))
+
+
+def test_the_one_page_ask_as_json_and_documents(client: TestClient, tmp_path: Path) -> None:
+    harris = {"name": "Harris County", "level": "county", "jurisdiction_id": "us-tx-harris-county"}
+    body = {"adopter": harris, "document": "ask"}
+    data = client.post("/api/v1/drafts", json=body).json()["data"]
+    assert data["document"] == "ask" and data["ask"]["title"] == "What we ask of Harris County"
+    assert data["ask"]["state_law"] == data["state_law"] and "SB 4" in data["state_law"][0]
+    assert client.post("/api/v1/drafts", json={"adopter": COUNTY}).json()["data"]["ask"] is None
+    for fmt, media in (("md", "text/markdown"), ("html", "text/html"), ("docx", "application/")):
+        response = client.post(f"/api/v1/drafts.{fmt}", json=body)
+        assert response.status_code == 200 and response.headers["content-type"].startswith(media)
+        assert response.headers["content-disposition"] == (
+            f'attachment; filename="harris-county-ask.{fmt}"'
+        )
+    html = client.post("/api/v1/drafts.html", json=body).text
+    assert html.index("State law") < html.index("<h2>What we ask</h2>")
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is missing: apt-get install -y libreoffice-writer-nogui")
+    ask = client.post("/api/v1/drafts.pdf", json=body)
+    assert ask.status_code == 200 and ask.headers["content-type"] == "application/pdf"
+    assert ask.headers["content-disposition"] == 'attachment; filename="harris-county-ask.pdf"'
+    assert pdf_pages(ask.content, tmp_path) == 1
+    ordinance = client.post("/api/v1/drafts.pdf", json={"adopter": COUNTY})
+    assert ordinance.headers["content-disposition"] == (
+        'attachment; filename="example-county-ordinance.pdf"'
+    )
+    assert pdf_pages(ordinance.content, tmp_path) > 1
+
+
+def test_pdf_without_libreoffice_is_a_503_in_words(real_build: tuple[str, Path]) -> None:
+    url, index_dir = real_build
+    settings = Settings(
+        database_url=url, index_dir=index_dir, office_binary="/nonexistent/bin/soffice"
+    )
+    client = TestClient(create_app(settings))
+    for response in (
+        client.post("/api/v1/drafts.pdf", json={"adopter": COUNTY, "document": "ask"}),
+        client.get("/draft/download", params={"name": "X", "format": "pdf", "document": "ask"}),
+    ):
+        assert response.status_code == 503
+        assert "LibreOffice is not installed" in response.text
+        assert "/nonexistent" not in response.text
+    problem = client.post("/api/v1/drafts.pdf", json={"adopter": COUNTY}).json()
+    assert problem["type"] == "urn:protocol-kb:problem:pdf-unavailable"
+    # The other formats still work.
+    assert client.post("/api/v1/drafts.docx", json={"adopter": COUNTY}).status_code == 200
+    bad = client.post("/api/v1/drafts.pdf", json={"adopter": COUNTY, "document": "memo"})
+    assert bad.status_code == 422 and "/document" in bad.json()["detail"]

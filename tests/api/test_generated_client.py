@@ -24,11 +24,12 @@ from tests.servers import KB, free_port, server
 GENERATOR = str(Path(sys.executable).parent / "openapi-python-client")
 COOK = "us-il-cook-county/ordinance-11-o-73"
 DC = "us-dc/law-19-194"
-# Word files are binary; the generator knows binary only as application/octet-stream, and this
-# is the setting it documents for a vendor media type (the document keeps the true one).
+# Word files and PDFs are binary; the generator knows binary only as application/octet-stream,
+# and this is the setting it documents for such media types (the document keeps the true one).
 CONFIG = """\
 content_type_overrides:
   application/vnd.openxmlformats-officedocument.wordprocessingml.document: application/octet-stream
+  application/pdf: application/octet-stream
 post_hooks: []
 """
 

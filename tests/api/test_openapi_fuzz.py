@@ -36,6 +36,9 @@ def test_the_api_honours_its_own_schema(api_schema: schemathesis.schemas.BaseSch
     """Bounded: a few dozen generated requests per operation, on loopback-free ASGI calls."""
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 12
+    # createDraftPdf takes createDraftDocx's body (fuzzed) and hands its DOCX to LibreOffice, a
+    # few seconds a call: tests/api/test_drafting.py checks its PDFs by page count instead.
+    operations = [o for o in operations if o.definition.raw.get("operationId") != "createDraftPdf"]
     for operation in operations:
 
         @given(case=operation.as_strategy())

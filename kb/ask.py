@@ -1,0 +1,183 @@
+"""The one-page ask: what the adopting body is asked to do, point by point, each from the chosen
+model language with its citations, and why, from the background records (docs/drafting.md)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from kb import models, store
+from kb.ask_text import ask_text
+from kb.draft import Adopter, Draft, fill, jurisdiction_words
+
+MAX_POINTS = 6
+"""Points on the page at most: the sixth names the rest of the draft when there are more."""
+MAX_CITES = 2
+"""Provisions cited by name under one point; the rest are counted (all are in the draft)."""
+MAX_REASONS = 3
+"""Reasons in "Why": court rulings first, then the other records the chosen sections rest on."""
+PAGE_BUDGET = 3400
+"""Characters of text one printed page holds at the ask's type size (kb.ask_render): over it,
+reasons are dropped from the last (one always stays), then each point keeps one citation."""
+
+
+class AskPoint(BaseModel):
+    number: int
+    key: str
+    section: int
+    """Its section in the full draft."""
+    title: str
+    text: str
+    citations: list[str]
+    """Each cited provision by the name people use and its pinpoint cite."""
+    more_citations: int = 0
+
+
+class AskReason(BaseModel):
+    text: str
+    source: str
+    """The background record it rests on: title and citation."""
+    url: str | None = None
+
+
+class Ask(BaseModel):
+    lang: str
+    title: str
+    to: str
+    intro: str
+    points: list[AskPoint]
+    further: str | None = None
+    """The last numbered point when the draft has more sections than the page holds: the
+    others, named."""
+    reasons: list[AskReason]
+    state_law: list[str] = []
+    """What a law binding the adopter forbids, one sentence per law (the draft's `state_law`)."""
+    state_law_intro: str | None = None
+    closing: str
+
+
+def draft_ask(db: Session, draft: Draft, lang: str = "en") -> Ask:
+    """The one-page ask of a draft: its operative sections (codebook order) as points, each the
+    model level's title and summary with the provisions it is drawn from."""
+    words = ask_text(lang)
+    adopter = draft.adopter
+    place = jurisdiction_words(adopter)
+    body = (words["body_state"] if adopter.level == "state" else words["body_local"]).format(
+        place=place
+    )
+    instrument_a = words[
+        "instrument_a_act" if draft.instrument == "act" else "instrument_a_ordinance"
+    ]
+    by_id = {m.id: m for m in store.model_provisions(db)}
+    operative = [s for s in draft.sections if s.model_id is not None]
+    shown = operative if len(operative) <= MAX_POINTS else operative[: MAX_POINTS - 1]
+    cited = _provision_names(db, [p for s in shown for p in by_id[s.model_id or ""].drawn_from])
+    points: list[AskPoint] = []
+    for section in shown:
+        model = by_id[section.model_id or ""]
+        names = list(dict.fromkeys(cited[p] for p in model.drawn_from if p in cited))
+        points.append(
+            AskPoint(
+                number=len(points) + 1,
+                key=model.key,
+                section=section.number,
+                title=model.title,
+                text=fill(model.summary, adopter),
+                citations=names[:MAX_CITES],
+                more_citations=max(0, len(names) - MAX_CITES),
+            )
+        )
+    rest = operative[len(shown) :]
+    further = None
+    if rest:
+        template = words["further"] if len(rest) > 1 else words["further_one"]
+        further = template.format(
+            headings="; ".join(s.heading for s in rest),
+            first=rest[0].number,
+            last=rest[-1].number,
+        )
+    ask = Ask(
+        lang=lang,
+        title=words["title"].format(place=place),
+        to=words["to"].format(body=body),
+        intro=words["intro"].format(instrument_a=instrument_a),
+        points=points,
+        further=further,
+        reasons=_reasons(db, [by_id[s.model_id or ""] for s in operative], adopter),
+        state_law=draft.state_law,
+        state_law_intro=words["state_law_intro"] if draft.state_law else None,
+        closing=words["closing"],
+    )
+    return _fit_page(ask)
+
+
+def _length(ask: Ask) -> int:
+    # The title is set larger: its characters count double.
+    texts = [ask.title, ask.title, ask.to, ask.intro, ask.further or "", ask.closing]
+    texts += [ask.state_law_intro or "", *ask.state_law]
+    texts += [p.title + p.text + " ".join(p.citations) for p in ask.points]
+    texts += [r.text + r.source for r in ask.reasons]
+    return sum(len(t) for t in texts)
+
+
+def _fit_page(ask: Ask) -> Ask:
+    """Keep the ask to one page (PAGE_BUDGET): fewer reasons first, then fewer citations."""
+    while _length(ask) > PAGE_BUDGET and len(ask.reasons) > 1:
+        ask.reasons.pop()
+    if _length(ask) > PAGE_BUDGET:
+        for point in ask.points:
+            point.more_citations += len(point.citations[1:])
+            del point.citations[1:]
+    return ask
+
+
+def _provision_names(db: Session, ids: list[str]) -> dict[str, str]:
+    """Each provision as "Cook County Ordinance 11-O-73, Sec. 46-37(a)": the name people use
+    (the protocol's short name) and the pinpoint cite."""
+    protocol_ids = list(dict.fromkeys(i.rpartition("/")[0] for i in ids))
+    names = {}
+    for protocol in store.get_protocols(db, protocol_ids):
+        for provision in protocol.provisions:
+            if provision.id in ids:
+                names[provision.id] = f"{protocol.short_name}, {provision.cite}"
+    return names
+
+
+def _reasons(
+    db: Session, picked: list[models.ModelProvisionBase], adopter: Adopter
+) -> list[AskReason]:
+    """The findings the chosen sections rest on, court rulings first, then the others in the
+    order the draft gives them; each with its record."""
+    used = {c for m in picked for c in m.context}
+    records = {c.id: c for c in store.list_context(db)}
+    findings = [
+        f for f in store.model_findings(db) if f.context_id in used and f.context_id in records
+    ]
+    if not findings:
+        findings = [f for f in store.model_findings(db) if f.always and f.context_id in records]
+    findings.sort(key=lambda f: records[f.context_id].kind != "ruling")
+    sources = store.sources_of(db, [f.context_id for f in findings[:MAX_REASONS]])
+    reasons = []
+    for finding in findings[:MAX_REASONS]:
+        record = records[finding.context_id]
+        first = next(iter(sources.get(record.id, [])), None)
+        reasons.append(
+            AskReason(
+                text=fill(" ".join(finding.text.split()), adopter),
+                source=record.citation or record.title,
+                url=first.url if first else None,
+            )
+        )
+    return reasons
+
+
+class DraftAnswer(Draft):
+    """A draft's structure as the API gives it: with the one-page ask when it was asked for."""
+
+    document: str = "ordinance"
+    ask: Ask | None = None
+
+
+def draft_answer(db: Session, draft: Draft, document: str) -> DraftAnswer:
+    ask = draft_ask(db, draft) if document == "ask" else None
+    return DraftAnswer(**dict(draft), document=document, ask=ask)

@@ -1,0 +1,48 @@
+"""Every fixed phrase of the one-page ask, per language: translate here, nowhere else.
+
+The points themselves come from the model language (protocols/models/) and the reasons from the
+background records; only the words around them live here. `{place}`, `{body}`, `{n}` and the
+like are filled in by kb.ask. A new language is one more entry in ASK_TEXT with every key of
+"en" (tests/kb/test_draft_ask.py checks that)."""
+
+from __future__ import annotations
+
+ASK_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "What we ask of {place}",
+        "to": "To {body}",
+        "intro": (
+            "We ask you to adopt {instrument_a} that limits local participation in federal "
+            "civil immigration enforcement. Each point below is drawn from a law that took "
+            "effect elsewhere; the full draft, with every section, citation and source, is "
+            "attached."
+        ),
+        "asks": "What we ask",
+        "drawn_from": "Drawn from",
+        "and_more": "and {n} more",
+        "further": (
+            "Adopt the rest of the attached draft too: {headings} (sections {first} to {last})."
+        ),
+        "further_one": "Adopt the rest of the attached draft too: {headings} (section {first}).",
+        "why": "Why",
+        "source": "Source",
+        "state_law": "State law",
+        "state_law_intro": "State law limits what may be adopted here; the draft leaves out:",
+        "closing": (
+            "This summary and the attached draft are a starting point for your counsel, not "
+            "legal advice."
+        ),
+        "instrument_a_ordinance": "an ordinance",
+        "instrument_a_act": "an act",
+        "body_state": "the Legislature of {place}",
+        "body_local": "the governing body of {place}",
+        "no_points": "The options chosen leave no section to ask for.",
+    },
+}
+
+LANGUAGES = tuple(ASK_TEXT)
+
+
+def ask_text(lang: str) -> dict[str, str]:
+    """The phrases of one language (English for any language not written yet)."""
+    return ASK_TEXT.get(lang, ASK_TEXT["en"])
