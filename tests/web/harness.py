@@ -17,7 +17,7 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, Frame, Page, Web
 from playwright.sync_api import Error as PlaywrightError
 
 from kbcli.commands import main
-from tests.conftest import FIXTURES, PROTOCOLS
+from tests.conftest import FIXTURES, ICE_287G_SAMPLES, PROTOCOLS
 from tests.servers import KB, free_port, server
 
 # Debian's Chromium: a browser downloaded by `playwright install` cannot be fetched here.
@@ -92,6 +92,12 @@ def built_server(content: Path, workdir: Path) -> Iterator[str]:
         ]
     )
     assert built == 0, f"kb build of {content} failed"
+    # the four real captures of ICE's 287(g) lists: pages show the registry beside the rules
+    samples = sorted(str(p) for p in ICE_287G_SAMPLES.glob("*.xlsx"))
+    imported = main(
+        ["import-287g", "--protocols", str(content), "--database-url", database_url, *samples]
+    )
+    assert imported == 0, "kb import-287g of the sample captures failed"
     port = free_port()
     env = {
         "KB_PORT": str(port),
