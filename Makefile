@@ -68,7 +68,7 @@ bench-miss: $(STAMP) $(BENCH_VENV)/.installed  ## every URL new (the miss path),
 bench-memory: $(STAMP)  ## the server's RSS over 100,000 unique requests, sampled in pieces (needs wrk)
 	$(BIN)/python bench/memory.py $(BENCH_ARGS)
 
-screenshots: $(STAMP)  ## docs/img/*.png of the overview, compare (laptop and phone) and diff pages (needs /usr/bin/chromium)
+screenshots: $(STAMP)  ## docs/img/*.png of the pages, laptop and phone (needs /usr/bin/chromium)
 	$(BIN)/python -m tests.web.screenshots
 
 validate: $(STAMP)

@@ -16,7 +16,7 @@ from api import caching, errors, openapi
 from api.http_methods import AnswerHead
 from api.index_refresh import IndexRefresher
 from api.request_body import BodyLimit
-from api.routes import drafting, health, maps, pages, registry, v1
+from api.routes import drafting, feeds, health, maps, pages, registry, v1
 from api.security import SecurityHeaders, docs_csp
 from api.templating import STATIC
 from api.worker import restore_garbage_collector, tune_garbage_collector
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(v1.router)
     app.include_router(registry.router)
+    app.include_router(feeds.router)
     app.include_router(drafting.router)
     app.include_router(maps.router)
     app.include_router(pages.router)

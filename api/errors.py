@@ -125,9 +125,11 @@ BODY_RESPONSES: dict[str, dict[str, Any]] = {
 
 
 def wants_html(request: Request) -> bool:
-    """Pages answer errors as pages; the API, health check and static files as problem+json."""
+    """Pages answer errors as pages; the API, feeds, health check and static files as problem+json."""
     path = request.url.path
-    return not path.startswith(("/api/", "/healthz", "/static/")) and not path.endswith(".json")
+    return not path.startswith(("/api/", "/healthz", "/static/", "/feeds/")) and not path.endswith(
+        ".json"
+    )
 
 
 def problem(

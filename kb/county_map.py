@@ -162,14 +162,44 @@ def county_map(db: Session, layer: str = DEFAULT_LAYER, on: dt.date | None = Non
 
 def places(db: Session) -> dict[str, models.JurisdictionPublic]:
     """Every county and county-equivalent of the gazetteer by FIPS code, with D.C. (the district
-    itself) as its one county-equivalent, 11001: the places the map and its table show."""
-    found: dict[str, models.JurisdictionPublic] = {}
-    for place in store.list_jurisdictions(db):
-        if place.fips and len(place.fips) == 5:
-            found[place.fips] = place
-        elif place.fips and place.level == "district":
-            found[place.fips + "001"] = place
-    return dict(sorted(found.items()))
+    itself) as its one county-equivalent, 11001: the places the map and its table show. Kept per
+    build: treat it as read-only."""
+
+    def read() -> dict[str, models.JurisdictionPublic]:
+        found: dict[str, models.JurisdictionPublic] = {}
+        for place in store.list_jurisdictions(db):
+            if place.fips and len(place.fips) == 5:
+                found[place.fips] = place
+            elif place.fips and place.level == "district":
+                found[place.fips + "001"] = place
+        return dict(sorted(found.items()))
+
+    return store.per_build(db, "county map places", read)
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """How an agreement finds its county: by the place it is matched to, or by ICE's county."""
+
+    by_id: dict[str, str]
+    by_name: dict[tuple[str, str | None], str]
+    jurisdictions: dict[str, models.JurisdictionPublic]
+
+
+def _lookup(db: Session) -> _Lookup:
+    def read() -> _Lookup:
+        where = places(db)
+        return _Lookup(
+            by_id={p.id: fips for fips, p in where.items()},
+            by_name={
+                (p.state, county_key(p.name.rsplit(", ", 1)[0])): fips
+                for fips, p in where.items()
+                if p.level != "district"
+            },
+            jurisdictions={j.id: j for j in store.list_jurisdictions(db)},
+        )
+
+    return store.per_build(db, "county map lookup", read)
 
 
 def _ordered(counties: list[MapCounty]) -> list[MapCounty]:
@@ -250,13 +280,8 @@ def _practice(db: Session, day: dt.date) -> CountyMap:
     agreement is placed by the place it is matched to (a county, or a city's county); failing
     that, by the county ICE's sheet names, within its state. State agencies are listed apart."""
     where = places(db)
-    by_id = {p.id: fips for fips, p in where.items()}
-    by_name = {
-        (p.state, county_key(p.name.rsplit(", ", 1)[0])): fips
-        for fips, p in where.items()
-        if p.level != "district"
-    }
-    jurisdictions = {j.id: j for j in store.list_jurisdictions(db)}
+    lookup = _lookup(db)
+    by_id, by_name, jurisdictions = lookup.by_id, lookup.by_name, lookup.jurisdictions
     models_in: dict[str, set[str]] = {}
     agencies: dict[str, list[str]] = {}
     statewide: list[str] = []

@@ -17,7 +17,7 @@ from kb.model_language import NOT_IN_EFFECT
 from kb.preemption import Forbidden, closed_off, forbidden_here
 from kb.resolve import resolve
 
-ENDED = ("superseded", "repealed", "struck_down")
+ENDED = ("superseded", "repealed", "struck_down", "preempted", "expired")
 """Statuses of protocols no longer in effect: a jurisdiction's current answers leave them out."""
 
 

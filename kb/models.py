@@ -39,6 +39,7 @@ Status = Literal[
     "repealed",
     "struck_down",
     "preempted",
+    "expired",
 ]
 Confidence = Literal["two_sources", "one_source", "unverified"]
 SourceKind = Literal["official", "secondary"]
@@ -60,6 +61,7 @@ DATE_KEYS = (
     "repealed",
     "struck_down",
     "preempted",
+    "expired",
 )
 """The events a protocol file may date, in the order of a law's life."""
 Binds = Literal[
@@ -110,6 +112,7 @@ class ProtocolDates(BaseModel):
     repealed: PartialDate | None
     struck_down: PartialDate | None
     preempted: PartialDate | None
+    expired: PartialDate | None
 
     @classmethod
     def of(cls, dates: dict[str, str]) -> ProtocolDates:

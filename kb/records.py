@@ -28,7 +28,7 @@ STATUSES = get_args(Status)
 # The protocol's year is taken from the first of these dates that is present.
 YEAR_FROM = ("signed", "vetoed", "adopted", "issued", "passed", "effective", "introduced")
 # A status that must be backed by the date of the same name.
-STATUS_NEEDS_DATE = ("vetoed", "superseded", "repealed", "struck_down", "preempted")
+STATUS_NEEDS_DATE = ("vetoed", "superseded", "repealed", "struck_down", "preempted", "expired")
 CONFIDENCES = get_args(Confidence)
 SOURCE_KINDS = get_args(SourceKind)
 CONTEXT_KINDS = get_args(ContextKind)

@@ -35,7 +35,7 @@ LAYER_LABELS: dict[str, str] = {
 }
 STARTS = ("effective", "signed", "adopted", "issued", "passed")
 """A law governs from the first of these dates that is present."""
-ENDS = ("superseded", "repealed", "struck_down", "preempted")
+ENDS = ("superseded", "repealed", "struck_down", "preempted", "expired")
 """…until the earliest of these."""
 NEVER_GOVERNS = ("introduced", "passed", "vetoed")
 """Statuses of a text that never became law."""
@@ -238,34 +238,55 @@ def resolve_places(
     law of their own share one resolution. The answers are `resolve`'s own, shared between the
     places: treat them as read-only."""
     index = _index(db)
+    stacks = _stacks(db, index)
     on = as_of or dt.date.today()
-    named = {
-        j
-        for laws in index.laws.values()
-        for law in laws
-        for case in law.protocol.litigation
-        for j in case.jurisdictions
-    }
     done: dict[tuple[object, ...], tuple[list[ResolvedAnswer], Score]] = {}
     found: dict[str, tuple[list[ResolvedAnswer], Score]] = {}
     for jurisdiction_id in jurisdiction_ids:
-        place = index.places.get(jurisdiction_id)
-        if place is None:
+        stack = stacks.get(jurisdiction_id)
+        if stack is None:
             raise NotFound(f"no jurisdiction with id {jurisdiction_id!r}")
-        chain = _chain(index, place)
-        considered = _laws_here(index, chain)
-        stack = (
-            tuple((law.protocol.id, layer, above) for law, layer, above in considered),
-            frozenset(j.id for j in chain) & named,
-        )
-        if stack not in done:
-            answers = _resolved(index, chain, considered, on)[1]
-            done[stack] = (
+        if stack.key not in done:
+            answers = _resolved(index, stack.chain, stack.considered, on)[1]
+            done[stack.key] = (
                 answers,
                 score_values(index.codebook, {a.key: a.value for a in answers}),
             )
-        found[jurisdiction_id] = done[stack]
+        found[jurisdiction_id] = done[stack.key]
     return found
+
+
+@dataclass
+class _Stack:
+    chain: list[models.JurisdictionPublic]
+    considered: list[tuple[_Law, Layer, bool]]
+    key: tuple[object, ...]
+    """The laws in their layers and the places court cases name: equal keys, equal answers."""
+
+
+def _stacks(db: Session, index: _Index) -> dict[str, _Stack]:
+    """Every place's stack of laws, once per build: it does not depend on the date."""
+
+    def read() -> dict[str, _Stack]:
+        named = {
+            j
+            for laws in index.laws.values()
+            for law in laws
+            for case in law.protocol.litigation
+            for j in case.jurisdictions
+        }
+        stacks: dict[str, _Stack] = {}
+        for place in index.places.values():
+            chain = _chain(index, place)
+            considered = _laws_here(index, chain)
+            key = (
+                tuple((law.protocol.id, layer, above) for law, layer, above in considered),
+                frozenset(j.id for j in chain) & named,
+            )
+            stacks[place.id] = _Stack(chain, considered, key)
+        return stacks
+
+    return store.per_build(db, "resolve stacks", read)
 
 
 def _resolved(
@@ -297,7 +318,7 @@ def _chain(index: _Index, place: models.JurisdictionPublic) -> list[models.Juris
     chain = [place]
     while chain[-1].parent_id and chain[-1].parent_id in index.places:
         parent = index.places[chain[-1].parent_id]
-        if parent in chain:  # a loop in the data: stop rather than spin
+        if any(parent.id == c.id for c in chain):  # a loop in the data: stop rather than spin
             break
         chain.append(parent)
     return chain

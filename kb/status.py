@@ -11,18 +11,20 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from kb import models, store
-from kb.resolve import ENDS, NEVER_GOVERNS, STARTS
+from kb.resolve import ENDS, NEVER_GOVERNS, STARTS, resolve
 
 T = TypeVar("T")
 
 IN_FORCE, NOT_YET, ENDED, NEVER = 0, 1, 2, 3
-"""Standing, in the order pages list protocols: in force, not yet in force, ended, never law."""
+"""Standing, in the order pages list protocols: in force, not yet in force, ended, not (or not
+recorded as) law."""
 
 NEVER_WORDS = {
-    "introduced": "introduced, never passed",
-    "passed": "passed, never signed",
+    "introduced": "introduced; not recorded as passed",
+    "passed": "passed; not recorded as signed or in force",
     "vetoed": "vetoed: never took effect",
 }
+"""Only a veto is final; for the others the record says no more than what is known."""
 ENDED_WORDS = {
     "superseded": "superseded",
     "repealed": "repealed",
@@ -67,9 +69,11 @@ def status_line(
     protocol: models.ProtocolPublic,
     on: dt.date,
     names: dict[str, models.ProtocolSummary],
+    preempted_by: list[str] | None = None,
 ) -> StatusLine:
     """`protocol`'s standing on `on` in words. A law counts from its start date until its end
-    date, as the resolver counts it (docs/layers.md); `names` gives its successors' short names."""
+    date, as the resolver counts it (docs/layers.md); `names` gives its successors' short names,
+    `preempted_by` the ids of the laws that preempted it."""
     dates = protocol.dates
     start_key = next((k for k in STARTS if k in dates), None)
     ended = sorted((_day(dates[k]), k) for k in ENDS if k in dates)
@@ -79,11 +83,19 @@ def status_line(
     standing: int
     if protocol.status in NEVER_GOVERNS:
         date = dates.get(protocol.status)
-        text = NEVER_WORDS[protocol.status] + (f" ({date})" if date else "")
+        words = NEVER_WORDS[protocol.status]
+        if date and protocol.status == "vetoed":
+            words += f" ({date})"
+        elif date:
+            first, _, rest = words.partition(";")
+            words = f"{first} on {date};{rest}"
+        text = words
         standing = NEVER
     elif ended and on >= ended[0][0]:
         key = ended[0][1]
         words = ENDED_WORDS[key] + (by if key == "superseded" else "")
+        if key == "preempted" and preempted_by:
+            words += " by " + " and ".join(_name(names.get(i), i) for i in preempted_by)
         text = f"{words} on {dates[key]}: no longer in force"
         standing = ENDED
     elif start_key is None:
@@ -139,7 +151,10 @@ def status_lines(db: Session, on: dt.date | None = None) -> dict[str, StatusLine
 
     def read() -> dict[str, StatusLine]:
         names = {p.id: p for p in store.list_protocols(db)}
-        return {p.id: status_line(p, day, names) for p in store.get_protocols(db)}
+        return {
+            p.id: status_line(p, day, names, _preempting(db, p, names))
+            for p in store.get_protocols(db)
+        }
 
     return store.per_build(db, f"status lines {day.isoformat()}", read)
 
@@ -150,3 +165,22 @@ def in_force_first(
     """`items` with those in force first and those that never became law last, otherwise in the
     order given."""
     return sorted(items, key=lambda item: lines[key(item)].standing)
+
+
+def _preempting(
+    db: Session, protocol: models.ProtocolPublic, names: dict[str, models.ProtocolSummary]
+) -> list[str]:
+    """The laws of a higher layer that bind the protocol's place and took effect on the day it
+    was preempted (the resolver's laws there on that day); none when no such law is recorded."""
+    if "preempted" not in protocol.dates:
+        return []
+    day = _day(protocol.dates["preempted"])
+    laws = resolve(db, protocol.jurisdiction_id, day).laws
+    return [
+        law.protocol_id
+        for law in laws
+        if law.governs
+        and law.jurisdiction_id != protocol.jurisdiction_id
+        and law.protocol_id in names
+        and _started(names[law.protocol_id].dates) == day
+    ]

@@ -5,6 +5,7 @@ whoosh's own scorer, so rankings match whoosh's), and every document's facet val
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from array import array
@@ -17,18 +18,22 @@ import numpy as np
 from numpy.typing import NDArray
 from whoosh import scoring
 
-from search_index.analysis import legal_analyzer
+from search_index.analysis import compound_forms, compound_parts, legal_analyzer
 from search_index.names import Entry
 from search_index.query import META_BOOST, WordGroup
 from search_index.schema import FACETS
 
 ARRAYS = "accel.npz"
-LISTS = "accel.json"
+LISTS = "accel.json.gz"
 TEXT_FIELDS = ("content", "meta")
 SINGLE_FACETS = ("jurisdiction", "status", "level", "year", "kind", "state", "protocol_id")
 _WORD = re.compile(r"[^\W\d_][^\W_'-]*", re.UNICODE)
 
 Mask = NDArray[np.bool_]
+CITE_SCORE = 24.0
+"""What a typed cite adds to a provision whose own cite is that section, a quarter as much for
+each subdivision deeper: "§ 7282.5" means the section's opening rule, § 7282.5(a), more than
+§ 7282.5(a)(4)."""
 HEADING_SCORE = 3.0
 """What a typed word in a provision's heading adds, beyond its weight in the text."""
 PAIR_SCORE = 3.0
@@ -109,10 +114,12 @@ def write(
 
     arrays: dict[str, NDArray[Any]] = {f"codes_{name}": codes[name] for name in SINGLE_FACETS}
     arrays.update(_headings(docs, {t: i for i, t in enumerate(term_names)}))
+    arrays.update(_cites(docs, {t: i for i, t in enumerate(term_names)}))
     arrays.update(_bigrams(*occurrences, term_count=len(term_names)))
     arrays.update(_positions(*occurrences, term_count=len(term_names)))
     # numpy's stubs read **kwargs of savez as its allow_pickle flag, hence the ignore.
-    np.savez(
+    # Compressed: about a fifth of the size, read once per generation (docs/performance.md).
+    np.savez_compressed(
         generation / ARRAYS,
         **arrays,  # type: ignore[arg-type]
         term_docs=np.concatenate(doc_chunks) if doc_chunks else np.zeros(0, np.int32),
@@ -122,16 +129,19 @@ def write(
         date_rank=date_rank,
         year=np.asarray([int(doc["year"]) for doc in docs], dtype=np.int32),
     )
-    (generation / LISTS).write_text(
-        json.dumps(
-            {
-                "terms": term_names,
-                "values": values,
-                "topics": topics,
-                "coding": coding,
-                "words": words,
-                "names": names,
-            }
+    (generation / LISTS).write_bytes(
+        gzip.compress(
+            json.dumps(
+                {
+                    "terms": term_names,
+                    "values": values,
+                    "topics": topics,
+                    "coding": coding,
+                    "words": words,
+                    "names": names,
+                }
+            ).encode("utf-8"),
+            compresslevel=6,
         )
     )
 
@@ -188,6 +198,35 @@ def _headings(docs: list[dict[str, Any]], numbers: dict[str, int]) -> dict[str, 
     }
 
 
+def _cites(docs: list[dict[str, Any]], numbers: dict[str, int]) -> dict[str, NDArray[Any]]:
+    """For each cite term (`7282.5`), the records whose own cite holds it and how many
+    subdivisions deeper their cite goes (`7282.5(a)` 1, `7282.5(a)(4)` 2)."""
+    analyzer = legal_analyzer(stem=False)
+    found: dict[tuple[int, int], int] = {}
+    for docnum, doc in enumerate(docs):
+        for token in analyzer(doc["cite"], mode="query"):
+            whole = token.text
+            if not any(c.isdigit() for c in whole):
+                continue
+            for form in [whole, *compound_forms(whole)]:
+                number = numbers.get(f"content:{form}")
+                if form == "".join(compound_parts(whole)):  # 287g for 287(g)
+                    rest = ""
+                else:
+                    rest = whole[len(form) :] if whole.startswith(form) else "-"
+                if number is not None and (not rest or rest.startswith("(")):
+                    depth = rest.count("(")
+                    key = (number, docnum)
+                    found[key] = min(found.get(key, depth), depth)
+    keys = sorted(found)
+    terms = np.asarray([t for t, _d in keys], dtype=np.int64)
+    return {
+        "cite_docs": np.asarray([d for _t, d in keys], dtype=np.int32),
+        "cite_depths": np.asarray([found[k] for k in keys], dtype=np.int16),
+        "cite_offsets": np.searchsorted(terms, np.arange(len(numbers) + 1)).astype(np.int64),
+    }
+
+
 PHRASE_SLACK = 64
 """Longest phrase the position arrays check; longer ones go to whoosh."""
 POSITION_STRIDE = 1 << 21
@@ -235,11 +274,15 @@ class Accelerator:
     occurrence_offsets: NDArray[np.int64]
     heading_docs: NDArray[np.int32]
     heading_offsets: NDArray[np.int64]
+    cite_docs: NDArray[np.int32]
+    cite_depths: NDArray[np.int16]
+    cite_offsets: NDArray[np.int64]
 
     @classmethod
     def load(cls, generation: Path) -> Accelerator:
-        arrays = np.load(generation / ARRAYS)
-        lists = json.loads((generation / LISTS).read_text())
+        with np.load(generation / ARRAYS) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        lists = json.loads(gzip.decompress((generation / LISTS).read_bytes()))
         return cls(
             doc_count=len(arrays["date_rank"]),
             term_index={t: i for i, t in enumerate(lists["terms"])},
@@ -263,6 +306,9 @@ class Accelerator:
             occurrence_offsets=arrays["occurrence_offsets"],
             heading_docs=arrays["heading_docs"],
             heading_offsets=arrays["heading_offsets"],
+            cite_docs=arrays["cite_docs"],
+            cite_depths=arrays["cite_depths"],
+            cite_offsets=arrays["cite_offsets"],
         )
 
     def postings(self, field_name: str, term: str) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
@@ -308,13 +354,24 @@ class Accelerator:
         each other in the text, and belonging to a place or law the query names."""
         bonus = np.zeros(self.doc_count, dtype=np.float64)
         for group in groups:
-            heading = ~self.everything()
-            for term in group.alternatives[0] if group.alternatives else ():
+            heading = np.zeros(self.doc_count, dtype=np.float64)
+            for alternative, weight in group.weighted():
+                held = self.everything()
+                for term in alternative:
+                    number = self.term_index.get(f"content:{term}")
+                    in_heading = ~self.everything()
+                    if number is not None:
+                        low, high = self.heading_offsets[number], self.heading_offsets[number + 1]
+                        in_heading[self.heading_docs[low:high]] = True
+                    held &= in_heading
+                heading = np.maximum(heading, held * weight)
+            bonus += HEADING_SCORE * heading
+            for term in group.alternatives[0] if len(group.alternatives) else ():
                 number = self.term_index.get(f"content:{term}")
-                if number is not None:
-                    low, high = self.heading_offsets[number], self.heading_offsets[number + 1]
-                    heading[self.heading_docs[low:high]] = True
-            bonus[heading] += HEADING_SCORE
+                if number is not None and number < len(self.cite_offsets) - 1:
+                    low, high = self.cite_offsets[number], self.cite_offsets[number + 1]
+                    depth = self.cite_depths[low:high].astype(np.float64)
+                    np.add.at(bonus, self.cite_docs[low:high], CITE_SCORE * 4.0**-depth)
             for facet, value, weight in group.names:
                 bonus[self.where(facet, [value])] += NAME_SCORE * weight
         for first, second in self._typed_pairs(groups):

@@ -26,6 +26,22 @@ PARENT_WEIGHT = 0.5
 """A county's name also points, weighing half, at its state's own laws (they apply there)."""
 
 
+SPANISH_STATE_NAMES = {
+    "NY": ("Nueva York",),
+    "NJ": ("Nueva Jersey",),
+    "NM": ("Nuevo México",),
+    "NC": ("Carolina del Norte",),
+    "SC": ("Carolina del Sur",),
+    "LA": ("Luisiana",),
+    "MS": ("Misisipi", "Misisipí"),
+    "PA": ("Pensilvania",),
+    "DC": ("Distrito de Columbia",),
+    "HI": ("Hawái",),
+}
+"""How Spanish speakers write the states whose names differ in Spanish (the others, Texas,
+Florida, Oregón, match without accents)."""
+
+
 def normalize(text: str) -> str:
     """Lowercase, accents off, dots of abbreviations dropped (D.C. -> dc), letters and digits
     apart (SB54 -> sb 54), every other mark a space."""
@@ -59,6 +75,8 @@ def name_table(
     for place in places:
         if place.level in ("state", "district"):
             add(place.name, ("state", place.state, NAME_WEIGHT))
+            for spanish in SPANISH_STATE_NAMES.get(place.state, ()):
+                add(spanish, ("state", place.state, NAME_WEIGHT))
             if place.state == "DC":
                 for alias in ("D.C.", "Washington D.C.", "Washington, DC"):
                     add(alias, ("state", place.state, NAME_WEIGHT))

@@ -36,6 +36,9 @@ __all__ = ["MAX_PER_PAGE", "SORTS", "Hit", "SearchIndex", "SearchResult", "minim
 SORTS = ("relevance", "date")
 MAX_PER_PAGE = 100
 SNIPPET_CHARS = 240
+COMMON_SHARE = 0.15
+"""A word held by more than this share of the records is common: records are ranked in tiers
+by the other words they match (docs/search.md)."""
 _HIGHLIGHT_ANALYZER = legal_analyzer(stem=True)
 STORED_MEMO = 4096
 """Documents whose stored fields a generation keeps in memory (least recently used dropped
@@ -231,13 +234,17 @@ class SearchIndex:
             if group_masks:
                 # Records with every word first, then those with most of them (docs/search.md).
                 count = np.zeros(gen.accel.doc_count, dtype=np.int16)
+                tier = np.zeros(gen.accel.doc_count, dtype=np.int16)
                 for group, group_mask in zip(groups, group_masks, strict=True):
                     count += group_mask
                     if group.required:
                         mask &= group_mask
+                    # A word most records hold ("all", "county") does not decide the tier.
+                    if group_mask.sum() <= COMMON_SHARE * gen.accel.doc_count:
+                        tier += group_mask
                 complete_mask = mask & (count == len(group_masks))
                 mask &= count >= minimum_matched(len(group_masks))
-                rank = count * (float(scores.max()) + 1.0) + scores
+                rank = tier * (float(scores.max()) + 1.0) + scores
         docnums = gen.accel.top(mask, rank if sort == "relevance" else None, wanted)
         terms = frozenset(parsed.phrase_terms).union(*(g.terms() for g in groups))
         total = int(mask.sum())

@@ -39,6 +39,12 @@ def _table() -> dict[str, list[Concept]]:
     for concept in concepts():
         for form in concept.terms + concept.spanish:
             table.setdefault(normalize(form), []).append(concept)
+        for form in concept.spanish:  # plurals: cárceles, retenciones, órdenes de retención
+            words = normalize(form).split()
+            for i in (0, len(words) - 1):
+                for ending in ("s", "es"):
+                    plural = " ".join(w + ending if j == i else w for j, w in enumerate(words))
+                    table.setdefault(plural, []).append(concept)
     return table
 
 
@@ -51,6 +57,6 @@ def expansions(typed: str) -> list[str]:
     """The English forms to search besides `typed` (any form of any concept it belongs to)."""
     key = normalize(typed)
     found: list[str] = []
-    for concept in _table().get(key, []):
+    for concept in dict.fromkeys(_table().get(key, [])):
         found += [t for t in concept.terms if normalize(t) != key]
     return list(dict.fromkeys(found))

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from api.deps import DB
 from api.templating import env, render
@@ -84,16 +84,37 @@ def map_svg(m: CountyMap, prefix: str = "map", target: str | None = None) -> Mar
         if kept is not None:
             _svgs.move_to_end(key)
             return kept[1]
-    svg = Markup(
-        env.get_template("_county_map_svg.html")
-        .render(m=m, swatches=swatches(m), shapes=shapes(), prefix=prefix, target=target)
-        .strip()
-    )
+    svg = Markup(_svg(m, prefix, target))
     with _svgs_lock:
         _svgs[key] = (m, svg)
         while len(_svgs) > SVG_MEMO:
             _svgs.popitem(last=False)
     return svg
+
+
+def _svg(m: CountyMap, prefix: str, target: str | None) -> str:
+    """Written in Python, not a template loop: 3,141 links in about 10 ms instead of 100.
+    Everything from the data is escaped; the patterns come from the template's macro."""
+    drawn = shapes()
+    opens = f' target="{escape(target)}"' if target else ""
+    patterns = env.get_template("_county_map.html").module.patterns(swatches(m), prefix)  # type: ignore[attr-defined]
+    label = escape(f"Map of US counties: {m.title}")
+    parts = [
+        f'<svg class="county-map" viewBox="0 0 {drawn.width} {drawn.height}" role="group" '
+        f'aria-label="{label}">\n{patterns}\n<g class="counties">\n'
+    ]
+    fill = escape(prefix)
+    for c in m.counties:
+        d = drawn.counties.get(c.fips)
+        if not d:
+            continue
+        name = escape(f"{c.name}: {c.value}")
+        parts.append(
+            f'<a href="/where/{escape(c.jurisdiction_id)}"{opens} aria-label="{name}">'
+            f'<title>{name}</title><path d="{escape(d)}" fill="url(#{fill}-p{c.index})"/></a>\n'
+        )
+    parts.append(f'</g>\n<path class="state-lines" d="{escape(drawn.states)}"/>\n</svg>')
+    return "".join(parts)
 
 
 env.globals.update(map_svg=map_svg)

@@ -19,6 +19,7 @@ from kb.ask_text import ask_text
 from kb.codebook import TEXT, Codebook, CodebookKey, value_text
 from kb.collection import MAX_PINNED, collect, collection_csv, collection_markdown
 from kb.compare import MAX_COMPARED, compare_protocols
+from kb.county_map import county_map
 from kb.diff import diff_versions
 from kb.documents import file_name
 from kb.draft import OMIT, STRONGEST, Adopter, DraftOptions, draft_policy
@@ -46,6 +47,7 @@ STATUS_NOTES = {
     "repealed": "repealed",
     "struck_down": "struck down by a court",
     "preempted": "preempted by a higher law",
+    "expired": "expired: a temporary law that lapsed",
 }
 
 
@@ -83,6 +85,7 @@ def home(
             "info": store.build_info(db),
             "status_notes": STATUS_NOTES,
             "statuses": statuses,
+            "county_map": county_map(db),
         },
     )
 

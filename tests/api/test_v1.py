@@ -294,3 +294,16 @@ def test_hostile_input_never_gets_a_500(client: TestClient, value: str) -> None:
             assert (
                 "<script>" not in response.text or response.json()["detail"]
             )  # JSON-encoded, not markup
+
+
+def test_search_ranks_partial_matches_after_complete_ones_and_says_what_they_miss(
+    client: TestClient,
+) -> None:
+    found = client.get("/api/v1/search", params={"q": "criminal warrant holiday"}).json()
+    assert found["complete"] == 0 and found["pagination"]["total"] >= 1
+    first = found["data"][0]
+    assert first["id"] == f"{SECOND}/sec-2"
+    assert first["matched_words"] == ["criminal warrant"]
+    assert first["unmatched_words"] == ["holiday"]
+    strict = client.get("/api/v1/search", params={"q": "criminal warrant +holiday"}).json()
+    assert strict["pagination"]["total"] == 0

@@ -72,6 +72,14 @@ def test_protocol_pages_say_what_is_in_force_alongside(client: TestClient) -> No
 
 
 def test_miami_dade_shows_florida_overriding_the_2013_resolution(client: TestClient) -> None:
+    # R-1008-13 is recorded as preempted by Florida's chapter 908 from 1 July 2019, so the page
+    # lists it as no longer law rather than as a rule set aside today.
     words = text(client.get("/where/us-fl-miami-dade-county").text)
+    assert "no longer in force (preempted 2019-07-01)" in words
+    assert "Set aside:" not in words
+
+
+def test_santa_clara_shows_sb_54_setting_aside_the_county_rule(client: TestClient) -> None:
+    words = text(client.get("/where/us-ca-santa-clara-county").text)
     assert "Set aside:" in words and "Conflict:" in words
     assert "the state law governs" in words

@@ -306,6 +306,25 @@ def test_florida_overrides_miami_dades_2013_resolution_on_detainers(real_db: Ses
     )  # fmt: skip
 
 
+def test_dc_versions_of_section_24_211_07_govern_in_turn(real_db: Session) -> None:
+    # The 2012 rules gave way on 23 Oct 2019 (D.C. Act 23-131), not in 2021; the 2025 budget
+    # support emergency amendment governed only until it expired on 22 Feb 2026.
+    def holds(on: dt.date) -> str | None:
+        return governing(answer(resolve(real_db, "us-dc", on), "max_hold_hours"))
+
+    assert holds(dt.date(2019, 10, 22)) == "us-dc/law-19-194"
+    assert holds(dt.date(2019, 10, 23)) == "us-dc/sanctuary-values-emergency-2019"
+    assert holds(dt.date(2021, 4, 27)) == "us-dc/law-23-282"
+    assert holds(dt.date(2025, 10, 1)) == "us-dc/budget-support-emergency-2025"
+    assert holds(dt.date(2026, 2, 22)) == "us-dc/law-23-282"
+    expired = next(
+        x
+        for x in resolve(real_db, "us-dc", dt.date(2026, 3, 1)).laws
+        if x.protocol_id == "us-dc/budget-support-emergency-2025"
+    )
+    assert not expired.governs and "2026-02-22" in expired.reason
+
+
 @pytest.mark.parametrize("place", ["us-ca-santa-clara-county", "us-ca-san-francisco"])
 def test_sb_54_is_the_floor_in_california(real_db: Session, place: str) -> None:
     a = answer(resolve(real_db, place), "detainer_response")

@@ -30,6 +30,23 @@ def test_a_vetoed_bill_never_took_effect(db: Session) -> None:
     assert line.short_name == "TRUST Act (AB 1081, 2012, vetoed)"
 
 
+def test_a_passed_bill_is_not_said_to_be_law_nor_never_signed(db: Session) -> None:
+    line = status_lines(db)["us-ca-los-angeles/sanctuary-city-ordinance-2024"]
+    assert line.text == "passed on 2024-12-04; not recorded as signed or in force"
+    assert line.standing == NEVER
+
+
+def test_a_preempted_policy_names_the_state_law_that_took_effect_that_day(db: Session) -> None:
+    lines = status_lines(db, dt.date(2026, 12, 2))
+    assert lines["us-fl-miami-dade-county/resolution-r-1008-13"].text == (
+        "preempted by Florida anti-sanctuary law (SB 168, 2019) on 2019-07-01: no longer in force"
+    )
+    # No higher law recorded as taking effect that day: the date alone, nothing invented.
+    assert lines["us-tx-travis-county/sheriff-detainer-policy-2017"].text == (
+        "preempted on 2017-09-25: no longer in force"
+    )
+
+
 def test_a_superseded_law_names_what_replaced_it(db: Session) -> None:
     line = status_lines(db, dt.date(2026, 12, 2))["us-dc/law-19-194"]
     assert line.text == (

@@ -111,7 +111,8 @@ def test_a_law_named_ranks_its_provisions_first(
     index: SearchIndex, query: str, protocol: str
 ) -> None:
     hits = index.search(query, per_page=3, with_facets=False).hits
-    assert [hit.protocol_id for hit in hits] == [protocol] * 3
+    assert hits[0].protocol_id == protocol
+    assert [hit.protocol_id for hit in hits].count(protocol) >= 2
 
 
 def test_trust_act_finds_the_laws_of_that_name(index: SearchIndex) -> None:

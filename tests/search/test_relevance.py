@@ -19,8 +19,8 @@ from tests.conftest import PROTOCOLS
 CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "relevance.yaml").read_text())
 
 
-def test_there_are_at_least_25_questions_and_every_expected_id_exists() -> None:
-    assert len(CASES) >= 25
+def test_there_are_at_least_150_questions_and_every_expected_id_exists() -> None:
+    assert len(CASES) >= 150
     dataset = load_valid_dataset(PROTOCOLS)
     known = {p.provision_id(v.anchor) for p in dataset.protocols for v in p.provisions}
     known |= {f"context/{c.id}" for c in dataset.contexts}
@@ -35,10 +35,13 @@ def _param(case: dict[str, Any]) -> Any:
     return pytest.param(case, id=case["query"], marks=marks)
 
 
+THRESHOLD = 0.9
+"""Share of the questions that must have every expected record in the top 3 (docs/search.md)."""
+
+
 def test_most_questions_are_answered() -> None:
     answered = [c for c in CASES if not c.get("known_gap")]
-    assert len(answered) >= 25
-    assert len(answered) >= 3 * (len(CASES) - len(answered))
+    assert len(answered) >= THRESHOLD * len(CASES)
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])

@@ -1,4 +1,5 @@
-"""Screenshots of the overview, compare (laptop and phone) and diff pages for the README
+"""Screenshots of the overview, a protocol, compare, diff, drafting and where pages (laptop
+1366 x 900; the overview, compare and where pages also on a 390 x 844 phone) for the README
 (docs/img/), and the first page of a drafted policy as Word renders it (through LibreOffice) for
 docs/drafting.md.
 
@@ -36,9 +37,17 @@ SHOTS = {
     "diff.png": "/diff?from=us-ca/ab-1081-2012&to=us-ca/ab-4-2013",
     "draft.png": "/draft?start_from=us-il-cook-county/ordinance-11-o-73&strengthen=true&name=Cook+County&level=county",
     "where.png": "/where/us-tx-harris-county",
+    "protocol.png": "/protocols/us-ca/sb-54-2017",
 }
-# On a phone (390 x 844), scrolled to the first question: the comparison as stacked cards.
-PHONE_SHOTS = {"compare-phone.png": (f"/compare?protocols={FOUR}", "table.compare tbody tr.group")}
+# On a laptop, scrolled to the element named: the overview matrix below the explainer.
+SCROLLED_SHOTS = {"matrix.png": ("/", "#matrix-heading")}
+# On a phone (390 x 844), scrolled to the element named: the top of the overview and of a county's
+# page, and the comparison's first question as stacked cards.
+PHONE_SHOTS: dict[str, tuple[str, str | None]] = {
+    "home-phone.png": ("/", None),
+    "compare-phone.png": (f"/compare?protocols={FOUR}", "table.compare tbody tr.group"),
+    "where-phone.png": ("/where/us-il-cook-county", None),
+}
 
 
 def draft_first_page(folder: Path, out: Path) -> None:
@@ -75,15 +84,21 @@ def main(out: Path = ROOT / "docs" / "img") -> int:
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
         for name, path in SHOTS.items():
             page.goto(base + path)
             page.screenshot(path=out / name)
             print(f"wrote {out / name}")
+        for name, (path, first) in SCROLLED_SHOTS.items():
+            page.goto(base + path)
+            page.locator(first).first.evaluate("el => el.scrollIntoView()")
+            page.screenshot(path=out / name)
+            print(f"wrote {out / name}")
         phone = browser.new_page(viewport={"width": 390, "height": 844})
-        for name, (path, first) in PHONE_SHOTS.items():
+        for name, (path, target) in PHONE_SHOTS.items():
             phone.goto(base + path)
-            phone.locator(first).first.evaluate("el => el.scrollIntoView()")
+            if target is not None:
+                phone.locator(target).first.evaluate("el => el.scrollIntoView()")
             phone.screenshot(path=out / name)
             print(f"wrote {out / name}")
         browser.close()
