@@ -30,6 +30,7 @@ ENDED_WORDS = {
     "repealed": "repealed",
     "struck_down": "struck down by a court",
     "preempted": "preempted",
+    "expired": "expired (a temporary act that lapsed)",
 }
 
 

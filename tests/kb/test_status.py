@@ -49,15 +49,24 @@ def test_a_preempted_policy_names_the_state_law_that_took_effect_that_day(db: Se
 
 def test_a_superseded_law_names_what_replaced_it(db: Session) -> None:
     line = status_lines(db, dt.date(2026, 12, 2))["us-dc/law-19-194"]
+    # The official Code history shows the 2012 rules displaced by D.C. Act 23-131 in 2019.
     assert line.text == (
-        "superseded by Sanctuary Values Act (D.C. Law 23-282, 2020) on 2021-04-27: "
-        "no longer in force"
+        "superseded by Sanctuary Values emergency acts (D.C. Act 23-131, 2019-2021) on "
+        "2019-10-23: no longer in force"
     )
     assert line.standing == ENDED
     # Before that date the same law was in force.
     earlier = status_lines(db, dt.date(2015, 1, 1))["us-dc/law-19-194"]
     assert earlier.text == "in force on 2015-01-01 (since 2012-12-11)"
     assert earlier.in_force
+
+
+def test_an_expired_emergency_act_says_so(db: Session) -> None:
+    line = status_lines(db, dt.date(2026, 12, 2))["us-dc/budget-support-emergency-2025"]
+    assert line.text.startswith("expired (a temporary act that lapsed)")
+    assert "2026-02-22" in line.text and line.standing == ENDED and not line.in_force
+    during = status_lines(db, dt.date(2025, 10, 1))["us-dc/budget-support-emergency-2025"]
+    assert during.in_force
 
 
 def test_in_force_today_and_as_amended(db: Session) -> None:
