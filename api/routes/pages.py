@@ -545,6 +545,7 @@ def _draft_context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
         "draft": draft,
         "ask": ask,
         "words": ask_text(ask.lang) if ask else {},
+        "explained": {n.key: n for n in draft.explained} if draft else {},
         "downloads": downloads,
         "error": error,
         "models": models,

@@ -391,6 +391,12 @@ def test_drafting_page_offers_the_ordinance_and_the_one_page_ask(client: TestCli
     assert document.index("State law") < document.index("What we ask</h4>")
     assert "Texas anti-sanctuary law (SB 4, 2017) requires “Honors holds”" in document
     assert '<ol class="ask-points">' in document
+    # The place's own page hands its id on to drafting, so state law is checked from there too.
+    where = client.get("/where/us-tx-harris-county").text
+    link = re.search(r'href="(/draft\?[^"]*)">Draft a policy for', where)
+    assert link and "jurisdiction_id=us-tx-harris-county" in link.group(1)
+    drafted = client.get(link.group(1).replace("&amp;", "&")).text
+    assert "State law limits what may be adopted here" in drafted
     # The ordinance says it too, above its enacting clause.
     params["document"] = "ordinance"
     ordinance = client.get("/draft/preview", params=params).text
