@@ -16,6 +16,7 @@ from api.routes.drafting import draft_download
 from api.templating import render
 from kb import store
 from kb.ask import draft_ask
+from kb.ask_text import LANGUAGES as ASK_LANGUAGES
 from kb.ask_text import ask_text
 from kb.codebook import TEXT, Codebook, CodebookKey, value_text
 from kb.collection import MAX_PINNED, collect, collection_csv, collection_markdown
@@ -545,7 +546,12 @@ def _draft_context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
     }
     book = store.codebook(db)
     chosen = {c.key: c.value for c in draft.choices} if draft else form["choices"]
-    ask = draft_ask(db, draft) if draft is not None and form["document"] == "ask" else None
+    lang = page_language(request, strict=False)
+    ask = (
+        draft_ask(db, draft, lang if lang in ASK_LANGUAGES else "en")
+        if draft is not None and form["document"] == "ask"
+        else None
+    )
     downloads = (
         [(fmt, file_name(options.adopter, options.document, fmt)) for fmt in DOWNLOADS]
         if options is not None
@@ -592,7 +598,8 @@ def draft_page_download(
     options, error, _ = _draft_options(request, db)
     if options is None:
         raise KBError(error or "check the drafting options")
-    return draft_download(request, db, options, format)
+    lang = page_language(request, strict=False)
+    return draft_download(request, db, options, format, lang if lang in ASK_LANGUAGES else "en")
 
 
 @router.get("/gaps/{subject:path}", response_class=HTMLResponse)

@@ -5,6 +5,8 @@ Accept-Language (docs/i18n.md)."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -373,3 +375,39 @@ def test_the_response_cache_and_its_etags_keep_the_languages_apart(client: TestC
     assert same.status_code == 304 and "Accept-Language" in same.headers["vary"]
     by_parameter = client.get(path + "?lang=es", headers={"Accept-Language": "en"})
     assert by_parameter.json() == spanish.json()
+
+
+# --- The one-page ask in Spanish --------------------------------------------------------------
+
+ASK_QUERY = {
+    "name": "Harris County",
+    "level": "county",
+    "jurisdiction_id": "us-tx-harris-county",
+    "document": "ask",
+}
+
+
+def test_the_spanish_drafting_page_shows_the_ask_in_spanish(client: TestClient) -> None:
+    page = client.get("/draft", params={**ASK_QUERY, "lang": "es"})
+    assert page.status_code == 200
+    assert '<article class="draft-document ask-document" lang="es">' in page.text
+    assert "Lo que pedimos a Harris County" in page.text and "Ley estatal" in page.text
+    assert "What we ask of" not in page.text
+    assert english_left(page.text, "es") == []
+    english = client.get("/draft", params={**ASK_QUERY, "lang": "en"})
+    assert "What we ask of Harris County" in english.text and "Lo que pedimos" not in english.text
+
+
+def test_the_spanish_ask_prints_on_one_page(client: TestClient, tmp_path: Path) -> None:
+    markdown = client.get("/draft/download", params={**ASK_QUERY, "lang": "es", "format": "md"})
+    assert markdown.status_code == 200 and "Lo que pedimos" in markdown.text
+    if shutil.which("soffice") is None or shutil.which("pdfinfo") is None:
+        pytest.skip("LibreOffice or pdfinfo is missing")
+    pdf = client.get("/draft/download", params={**ASK_QUERY, "lang": "es", "format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    path = tmp_path / "ask-es.pdf"
+    path.write_bytes(pdf.content)
+    info = subprocess.run(
+        ["pdfinfo", str(path)], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE), info
