@@ -120,6 +120,7 @@ def rows_from_dataset(dataset: Dataset) -> Rows:
                 "verified_note": p.verified_note, "source_path": p.path, "binds": p.binds,
                 "penalties": [asdict(x) for x in p.penalties],
                 "litigation": [asdict(x) for x in p.litigation],
+                "listings": [asdict(x) for x in p.listings],
             }
         )  # fmt: skip
         rows[t[models.ProtocolLink]].extend(

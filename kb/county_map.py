@@ -287,8 +287,9 @@ def _practice(db: Session, day: dt.date) -> CountyMap:
     statewide: list[str] = []
     unplaced = 0
     for a in list_agreements(db, AgreementFilter(active_on=day)):
-        fips = None
-        if a.jurisdiction_id is not None:
+        # The registry's match (kb.registry_match) names the county by FIPS when it could.
+        fips = a.county_fips if a.county_fips in where else None
+        if fips is None and a.jurisdiction_id is not None:
             place = jurisdictions.get(a.jurisdiction_id)
             fips = by_id.get(a.jurisdiction_id)
             if fips is None and place is not None and place.parent_id is not None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
 
 from kb import models, store
-from kb.codebook import TEXT, Codebook, value_text
+from kb.codebook import TEXT, Codebook, value_from_text, value_text
 from kb.errors import InvalidOptions, KBError, NotFound, summarised
 from kb.preemption import Forbidden, forbidden_here
 
@@ -93,6 +93,15 @@ class Choice(BaseModel):
     """Where the choice came from, in words (shown on the drafting page and in the notes)."""
 
 
+class ChoiceNote(BaseModel):
+    """What the draft did with one question, in plain words (codebook labels, never keys)."""
+
+    key: str
+    question: str
+    outcome: Literal["drafted", "left_out", "not_chosen"]
+    text: str
+
+
 class DraftSection(BaseModel):
     number: int
     heading: str
@@ -120,7 +129,9 @@ class Draft(BaseModel):
     instrument: str
     choices: list[Choice]
     resolved: list[str]
-    """Conflicting options resolved by the documented rule, in words."""
+    """Options left out by the documented rules (contradictions, state law), in plain words."""
+    explained: list[ChoiceNote] = []
+    """Per question with model language, in codebook order: what the draft did with it and why."""
     sections: list[DraftSection]
     definitions: list[tuple[str, str]]
     endnotes: list[Endnote]
@@ -139,7 +150,7 @@ def draft_policy(db: Session, options: DraftOptions) -> Draft:
         levels.setdefault(model.key, []).append(model)
     if not levels:
         raise KBError("this knowledge base has no model language (protocols/models/)")
-    chosen, resolved = _choose(db, book, levels, options)
+    chosen, wanted_before, resolved = _choose(db, book, levels, options)
     forbidden: list[Forbidden] = []
     if options.adopter.jurisdiction_id is not None:
         # The documented rule: a clause a higher layer forbids is left out, and said so.
@@ -147,8 +158,20 @@ def draft_policy(db: Session, options: DraftOptions) -> Draft:
         forbidden = forbidden_here(db, book, options.adopter.jurisdiction_id, wanted)
         for clause in forbidden:
             del chosen[clause.key]
-            resolved.append(f"{clause.key} left out: {clause.text}")
-    draft = _assemble(db, book, options.adopter, chosen, resolved)
+            resolved[clause.key] = clause.text
+        if any(c.key == "detainer_response" for c in forbidden):
+            # The conditions were left out as moot beside "declines all holds", which state law
+            # has now ruled out too: say so rather than claim the draft declines every hold.
+            for key, text in resolved.items():
+                resolved[key] = text.replace(
+                    "the draft declines all holds, so",
+                    "declining all holds was chosen (state law rules it out here), so",
+                )
+    draft = _assemble(db, book, options.adopter, chosen, list(resolved.values()))
+    omitted = {k for k, v in options.choices.items() if v == OMIT}
+    draft.explained = _explain(
+        book, levels, chosen, wanted_before, resolved, draft.sections, omitted
+    )
     draft.left_out_by_law = forbidden
     draft.state_law = _state_law(db, forbidden, levels)
     draft.drafting_notes += [(f"Left out: {c.question.rstrip('?')}", c.text) for c in forbidden]
@@ -197,7 +220,9 @@ def _choose(
     book: Codebook,
     levels: dict[str, list[models.ModelProvisionBase]],
     options: DraftOptions,
-) -> tuple[dict[str, Choice], list[str]]:
+) -> tuple[dict[str, Choice], dict[str, Choice], dict[str, str]]:
+    """The choices made, the same before contradictions were resolved, and per question left
+    out by that rule why, in plain words."""
     errors = []
     for key, wanted in options.choices.items():
         where = "/choices/" + key.replace("~", "~0").replace("/", "~1")  # a JSON Pointer
@@ -259,8 +284,9 @@ def _choose(
                 take(key, by_value[(key, wanted)], "chosen level")
         elif key not in chosen and default == STRONGEST:
             take(key, group[0], "the most protective model (default)")
-    resolved = _resolve_conflicts(chosen, explicit)
-    return chosen, resolved
+    before = dict(chosen)
+    resolved = _resolve_conflicts(book, chosen, explicit)
+    return chosen, before, resolved
 
 
 def protocol_value(protocol: models.ProtocolPublic, key: str) -> str | int | bool | None:
@@ -301,14 +327,22 @@ def _choose_from_pins(
         take(key, model, why)
 
 
-def _resolve_conflicts(chosen: dict[str, Choice], explicit: set[str]) -> list[str]:
+def _label(book: Codebook, choice: Choice) -> str:
+    spec = book[choice.key]
+    return spec.label(value_from_text(spec, choice.value))
+
+
+def _resolve_conflicts(
+    book: Codebook, chosen: dict[str, Choice], explicit: set[str]
+) -> dict[str, str]:
     """The documented rule (docs/drafting.md). Declining every hold makes the conditions for a
     hold moot, and honoring holds in some cases contradicts "no holds" and a zero-hour limit.
     When both sides were chosen explicitly the draft is refused, naming both; otherwise the side
-    that was not chosen explicitly is left out, and the draft says so."""
+    that was not chosen explicitly is left out, and the draft says so: per question left out,
+    why, in plain words."""
     detainer = chosen.get("detainer_response")
     if detainer is None:
-        return []
+        return {}
     if detainer.value == "declines_all":
         clashing = [
             k for k in HOLD_CONDITIONS if k in chosen and SAME_AS_NO_HOLDS.get(k) != chosen[k].value
@@ -333,26 +367,95 @@ def _resolve_conflicts(chosen: dict[str, Choice], explicit: set[str]) -> list[st
             "; ".join(detail for _, detail in errors),
             errors=[("/choices/detainer_response", errors[0][1]), *errors],
         )
+    holds = f"“{_label(book, detainer)}”"
     if chosen_clash:  # the explicit choice wins over the derived detainer answer
         del chosen["detainer_response"]
-        return [
-            f"detainer_response left out: {detainer.value!r} contradicts the chosen "
-            + ", ".join(f"{k} ({chosen[k].value})" for k in chosen_clash)
-        ]
-    resolved = []
+        picked = " and ".join(f"“{_label(book, chosen[k])}”" for k in chosen_clash)
+        clash = (
+            "a condition for honoring holds"
+            if detainer.value == "declines_all"
+            else "which rules out every hold"
+        )
+        return {
+            "detainer_response": f"{_origin(detainer)}, {holds}, is left out: you chose "
+            f"{picked}, {clash}."
+        }
+    resolved = {}
     if detainer.value == "declines_all":
         # Conditions that merely restate "no holds" stay only when chosen explicitly: shorter.
         clashing += [
             k for k in SAME_AS_NO_HOLDS if k in chosen and k not in explicit and k not in clashing
         ]
     for key in clashing:
-        del chosen[key]
-        resolved.append(
-            f"{key} left out: the draft declines every hold, so conditions for a hold do not apply"
-            if detainer.value == "declines_all"
-            else f"{key} left out: it contradicts the chosen detainer_response ({detainer.value})"
-        )
+        choice = chosen.pop(key)
+        if detainer.value == "declines_all":
+            needed = (
+                "no limit is needed"
+                if key in ("max_hold_hours", "conviction_lookback_years")
+                else "no condition for a hold is needed"
+            )
+            resolved[key] = (
+                f"{_origin(choice)}, “{_label(book, choice)}”, is left out: the draft "
+                f"declines all holds, so {needed}."
+            )
+        else:
+            resolved[key] = (
+                f"{_origin(choice)}, “{_label(book, choice)}”, is left out: it contradicts "
+                f"{holds}, which the draft keeps."
+            )
     return resolved
+
+
+def _origin(choice: Choice) -> str:
+    """Where a choice came from, as the start of a sentence: "Your choice", "The default"."""
+    why = choice.why
+    if why == "chosen level" or why == "the most protective model":
+        return "Your choice"
+    if why.startswith("the most protective model"):
+        return "The default (the most protective option)"
+    if why.startswith("strengthened from "):
+        return "The strengthened answer"
+    if why.startswith("as in "):
+        return f"The answer taken from {why[len('as in ') :]}"
+    return "The answer"
+
+
+def _explain(
+    book: Codebook,
+    levels: dict[str, list[models.ModelProvisionBase]],
+    chosen: dict[str, Choice],
+    before: dict[str, Choice],
+    resolved: dict[str, str],
+    sections: list[DraftSection],
+    omitted: set[str],
+) -> list[ChoiceNote]:
+    """Per question with model language: what the draft did with it and why, in plain words."""
+    numbers = {s.key: s.number for s in sections if s.key}
+    notes = []
+    for key in book.keys:
+        if key not in levels:
+            continue
+        question = book[key].question
+        if key in chosen:
+            choice = chosen[key]
+            text = (
+                f"In the draft, section {numbers[key]}: “{_label(book, choice)}”. {_origin(choice)}"
+            )
+            if choice.why.startswith("strengthened from "):
+                text += f" ({choice.why})"
+            notes.append(ChoiceNote(key=key, question=question, outcome="drafted", text=text + "."))
+        elif key in resolved:
+            notes.append(
+                ChoiceNote(key=key, question=question, outcome="left_out", text=resolved[key])
+            )
+        else:
+            text = "Not in the draft: nothing was chosen for this question."
+            if key in omitted:
+                text = "Not in the draft: you chose to leave it out."
+            elif key in before:
+                text = f"Not in the draft: “{_label(book, before[key])}” was left out."
+            notes.append(ChoiceNote(key=key, question=question, outcome="not_chosen", text=text))
+    return notes
 
 
 # --- Assembling the document ---------------------------------------------------------------

@@ -321,6 +321,7 @@ def _check_references(dataset: Dataset, found: _Collector, unreadable: set[str])
     jurisdictions = {j.id for j in dataset.jurisdictions}
     topics = {t.id for t in dataset.topics}
     contexts = {c.id for c in dataset.contexts}
+    context_kinds = {c.id: c.kind for c in dataset.contexts}
     by_id: dict[str, ProtocolRecord] = {}
     for protocol in dataset.protocols:
         report = found.reporter(protocol.path)
@@ -342,6 +343,15 @@ def _check_references(dataset: Dataset, found: _Collector, unreadable: set[str])
             for place in case.jurisdictions:
                 if place not in jurisdictions:
                     report(case.line, f"litigation: unknown jurisdiction {place!r}")
+        for listing in protocol.listings:
+            if listing.list_id not in contexts:
+                report(listing.line, f"listings: unknown background record {listing.list_id!r}")
+            elif context_kinds[listing.list_id] != "list":
+                report(
+                    listing.line,
+                    f"listings: background record {listing.list_id!r} is a "
+                    f"{context_kinds[listing.list_id]!r}, not a 'list'",
+                )
         source_ids = {s.id for s in protocol.sources}
         anchors: set[str] = set()
         for provision in protocol.provisions:

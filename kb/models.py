@@ -11,7 +11,7 @@ from pydantic import Field as Public
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Bump when a table changes: a PostgreSQL build then recreates the tables."""
 
 # --- Closed sets: validated when content is loaded, enums in the API --------------------------
@@ -214,6 +214,9 @@ class Protocol(ProtocolBase, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     litigation: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    listings: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
 
@@ -519,6 +522,22 @@ class CourtCase(BaseModel):
         return None if value is None else PartialDate.of(value)
 
 
+class Listing(BaseModel):
+    """A cited fact that a published list (a background record of kind `list`) names the place."""
+
+    list_id: str = Public(
+        serialization_alias="context_id", description="The background record of the list"
+    )
+    listed: str = Public(description="When the list named it")
+    name: str = Public(description="How the list names the place")
+    sources: list[str] = Public(default=[], serialization_alias="source_keys")
+    note: str | None = None
+
+    @field_serializer("listed")
+    def _partial(self, value: str) -> PartialDate:
+        return PartialDate.of(value)
+
+
 class KeyTerm(BaseModel):
     """A phrase quoted from the provision, with the citation of where it stands."""
 
@@ -550,3 +569,4 @@ class ProtocolPublic(ProtocolSummary):
     provisions: list[ProvisionPublic] = []
     penalties: list[Penalty] = []
     litigation: list[CourtCase] = []
+    listings: list[Listing] = []

@@ -23,6 +23,7 @@ from kb.records import (
     CaseRecord,
     CodedAnswerRecord,
     ContextRecord,
+    ListingRecord,
     PenaltyRecord,
     ProtocolRecord,
     SourceRecord,
@@ -32,12 +33,13 @@ from kb.yamltext import YamlDoc, YamlSyntaxError, load_yaml
 PROTOCOL_FIELDS = (
     "id", "jurisdiction", "title", "short_name", "citation", "kind", "body", "status", "dates",
     "predecessor", "successor", "sources", "coding", "verified", "binds", "penalties",
-    "litigation",
+    "litigation", "listings",
 )  # fmt: skip
 CONTEXT_FIELDS = ("id", "title", "kind", "date", "citation", "sources", "verified")
 SOURCE_FIELDS = ("id", "url", "title", "kind", "accessed", "publisher", "date", "supports", "note")
 ANSWER_FIELDS = ("value", "provisions", "note", "confidence", "effect")
 PENALTY_FIELDS = ("kind", "liable", "summary", "amount", "provisions", "sources", "confidence")
+LISTING_FIELDS = ("list", "listed", "name", "sources", "note")
 CASE_FIELDS = (
     "case", "court", "status", "summary", "citation", "filed", "decided", "keys",
     "enjoined_from", "enjoined_until", "jurisdictions", "sources", "context", "confidence",
@@ -158,6 +160,7 @@ def read_protocol(
     _read_binds(front, record)
     record.penalties = _read_penalties(front, record)
     record.litigation = _read_litigation(front, record, codebook)
+    record.listings = _read_listings(front, record)
     if codebook is not None:
         _read_coding(front, codebook, record)
     return record
@@ -265,6 +268,31 @@ def _read_litigation(
                 )
             )
     return cases
+
+
+def _read_listings(front: Fields, record: ProtocolRecord) -> list[ListingRecord]:
+    listings: list[ListingRecord] = []
+    for item in front.items("listings", required=False):
+        item.check_keys(LISTING_FIELDS)
+        sources = item.ids("sources")
+        if not sources:
+            item.problem(("sources",), "a listing needs at least one source id of this file")
+        _check_sources(item, record, sources)
+        list_id = item.slug("list")
+        listed = item.date("listed", partial=True)
+        name = item.text("name")
+        if list_id and listed and name and sources:
+            listings.append(
+                ListingRecord(
+                    list_id=list_id,
+                    listed=listed,
+                    name=name,
+                    sources=sources,
+                    line=item.line(),
+                    note=item.text("note", required=False),
+                )
+            )
+    return listings
 
 
 def _read_coding(front: Fields, codebook: Codebook, record: ProtocolRecord) -> None:

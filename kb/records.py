@@ -143,6 +143,18 @@ class CaseRecord:
 
 
 @dataclass
+class ListingRecord:
+    """A cited fact that a published list (a background record of kind `list`) names the place."""
+
+    list_id: str
+    listed: str
+    name: str
+    sources: list[str]
+    line: int
+    note: str | None = None
+
+
+@dataclass
 class ProtocolRecord:
     id: str
     jurisdiction: str
@@ -166,6 +178,7 @@ class ProtocolRecord:
     binds: list[str] = field(default_factory=lambda: [OWN_AGENCIES])
     penalties: list[PenaltyRecord] = field(default_factory=list)
     litigation: list[CaseRecord] = field(default_factory=list)
+    listings: list[ListingRecord] = field(default_factory=list)
     lines: dict[str, int] = field(default_factory=dict)
     """File line of front-matter fields, for messages found across files."""
 

@@ -84,7 +84,7 @@ def status_line(
     standing: int
     if protocol.status in NEVER_GOVERNS:
         date = dates.get(protocol.status)
-        words = NEVER_WORDS[protocol.status]
+        words = NEVER_WORDS.get(protocol.status, protocol.status.replace("_", " "))
         if date and protocol.status == "vetoed":
             words += f" ({date})"
         elif date:
@@ -94,7 +94,7 @@ def status_line(
         standing = NEVER
     elif ended and on >= ended[0][0]:
         key = ended[0][1]
-        words = ENDED_WORDS[key] + (by if key == "superseded" else "")
+        words = ENDED_WORDS.get(key, key.replace("_", " ")) + (by if key == "superseded" else "")
         if key == "preempted" and preempted_by:
             words += " by " + " and ".join(_name(names.get(i), i) for i in preempted_by)
         text = f"{words} on {dates[key]}: no longer in force"

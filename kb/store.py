@@ -426,11 +426,14 @@ def _read_protocols(db: Session, ids: list[str] | None) -> list[models.ProtocolP
     ).all():
         supports[(row.protocol_id, row.key)].append(row.provision_id)
     facts = {
-        row[0]: (row[1], row[2])
+        row[0]: (row[1], row[2], row[3])
         for row in db.exec(
-            select(models.Protocol.id, models.Protocol.penalties, models.Protocol.litigation).where(
-                of_wanted(models.Protocol.id)
-            )
+            select(
+                models.Protocol.id,
+                models.Protocol.penalties,
+                models.Protocol.litigation,
+                models.Protocol.listings,
+            ).where(of_wanted(models.Protocol.id))
         ).all()
     }
     order = list(book.keys)
@@ -445,6 +448,10 @@ def _read_protocols(db: Session, ids: list[str] | None) -> list[models.ProtocolP
                 "litigation": [
                     models.CourtCase.model_validate({k: v for k, v in x.items() if k != "line"})
                     for x in facts[pid][1]
+                ],
+                "listings": [
+                    models.Listing.model_validate({k: v for k, v in x.items() if k != "line"})
+                    for x in facts[pid][2]
                 ],
                 "predecessors": sorted(k.predecessor_id for k in links if k.successor_id == pid),
                 "successors": sorted(k.successor_id for k in links if k.predecessor_id == pid),

@@ -20,8 +20,8 @@ from sqlmodel import Session
 from kb import __version__, models, store
 from kb.build import build
 from kb.db import check_connection, is_sqlite, make_engine, masked, sqlite_path
+from kb.documents import render_document
 from kb.draft import Adopter, DraftOptions, draft_policy
-from kb.draft_render import render_draft
 from kb.errors import DatabaseUnavailable, InvalidOptions, KBError, ValidationFailed
 from kb.export import export_json
 from kb.gaps import find_gaps, gaps_csv, gaps_markdown
@@ -186,9 +186,15 @@ def _parser() -> argparse.ArgumentParser:
     draft.add_argument(
         "--default", choices=["strongest", "omit"], help="for questions not otherwise chosen"
     )
-    draft.add_argument("--format", choices=["md", "html", "docx"], default="md")
     draft.add_argument(
-        "--output", "-o", type=Path, metavar="FILE", help="write here (needed for docx)"
+        "--document",
+        choices=["ordinance", "ask"],
+        default="ordinance",
+        help="the full ordinance (or act), or the one-page ask to the adopting body",
+    )
+    draft.add_argument("--format", choices=["md", "html", "docx", "pdf"], default="md")
+    draft.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write here (needed for docx and pdf)"
     )
     gaps = command(
         "gaps",
@@ -460,8 +466,8 @@ def _draft(settings: Settings, args: argparse.Namespace) -> int:
         if not sep or not key.strip() or not level.strip():
             raise InvalidOptions(f"--choose {item!r}: write KEY=LEVEL, e.g. max_hold_hours=48")
         choices[key.strip()] = level.strip()
-    if args.format == "docx" and not args.output:
-        raise InvalidOptions("a DOCX draft is a file: give --output FILE")
+    if args.format in ("docx", "pdf") and not args.output:
+        raise InvalidOptions(f"a {args.format.upper()} draft is a file: give --output FILE")
     try:
         options = DraftOptions(
             adopter=Adopter(name=args.name, level=args.level, jurisdiction_id=args.jurisdiction),
@@ -470,10 +476,21 @@ def _draft(settings: Settings, args: argparse.Namespace) -> int:
             strengthen=args.strengthen,
             pinned=args.pinned,
             default=args.default,
+            document=args.document,
         )
     except PydanticValidationError as exc:
         raise InvalidOptions("; ".join(str(e["msg"]) for e in exc.errors())) from exc
-    data = _read(settings, lambda db: render_draft(draft_policy(db, options), args.format))
+    data = _read(
+        settings,
+        lambda db: render_document(
+            db,
+            draft_policy(db, options),
+            options.document,
+            args.format,
+            office=settings.office_binary,
+            timeout=settings.pdf_timeout,
+        ),
+    )
     if args.output:
         args.output.write_bytes(data)
         print(f"wrote {args.output}", file=sys.stderr)

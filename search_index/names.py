@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from kb import models
 
@@ -42,6 +43,7 @@ SPANISH_STATE_NAMES = {
 Florida, Oregón, match without accents)."""
 
 
+@lru_cache(maxsize=65_536)
 def normalize(text: str) -> str:
     """Lowercase, accents off, dots of abbreviations dropped (D.C. -> dc), letters and digits
     apart (SB54 -> sb 54), every other mark a space."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from whoosh import query as wq
 
@@ -173,7 +174,13 @@ class ParsedQuery:
 
 
 def analyzed(text: str) -> list[str]:
-    return [t.text for t in _ANALYZER(text, mode="query")]
+    return list(_analyzed(text))
+
+
+@lru_cache(maxsize=16_384)
+def _analyzed(text: str) -> tuple[str, ...]:
+    """Query-time analysis, remembered: thesaurus forms are analysed on every query."""
+    return tuple(t.text for t in _ANALYZER(text, mode="query"))
 
 
 def parse(

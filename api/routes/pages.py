@@ -19,7 +19,6 @@ from kb.ask_text import ask_text
 from kb.codebook import TEXT, Codebook, CodebookKey, value_text
 from kb.collection import MAX_PINNED, collect, collection_csv, collection_markdown
 from kb.compare import MAX_COMPARED, compare_protocols
-from kb.county_map import county_map
 from kb.diff import diff_versions
 from kb.documents import file_name
 from kb.draft import OMIT, STRONGEST, Adopter, DraftOptions, draft_policy
@@ -85,7 +84,6 @@ def home(
             "info": store.build_info(db),
             "status_notes": STATUS_NOTES,
             "statuses": statuses,
-            "county_map": county_map(db),
         },
     )
 
@@ -547,6 +545,7 @@ def _draft_context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
         "draft": draft,
         "ask": ask,
         "words": ask_text(ask.lang) if ask else {},
+        "explained": {n.key: n for n in draft.explained} if draft else {},
         "downloads": downloads,
         "error": error,
         "models": models,

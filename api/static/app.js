@@ -103,6 +103,13 @@
           if (ticket !== latest) return;  // an older answer arriving late
           preview.innerHTML = html;  // our own server's escaped HTML
           preview.querySelectorAll("button[data-print]").forEach(function (b) { b.hidden = false; });
+          var notes = preview.querySelector("template[data-choice-notes]");
+          if (notes) {
+            notes.content.querySelectorAll("[data-choice-note]").forEach(function (fresh) {
+              var shown = form.querySelector('[data-choice-note="' + fresh.getAttribute("data-choice-note") + '"]');
+              if (shown) { shown.textContent = fresh.textContent; shown.className = fresh.className; }
+            });
+          }
           window.history.replaceState(null, "", "/draft?" + params);
         })
         .catch(function () { /* keep the last preview */ });

@@ -138,6 +138,24 @@ def test_protocol_page_shows_timeline_versions_and_sources(client: TestClient) -
     assert f"/diff?from={AB1081.replace('/', '%2F')}" in html
 
 
+def test_a_listing_shows_on_the_page_and_in_the_api_with_its_sources(client: TestClient) -> None:
+    chicago = "us-il-chicago/welcoming-city-ordinance-2021"
+    html = client.get(f"/protocols/{chicago}").text
+    section = html.split('id="listings-heading"', 1)[1].split("</section>", 1)[0]
+    assert 'href="/background#doj-sanctuary-jurisdiction-list-2025"' in section
+    assert "“Chicago, IL”" in section and 'datetime="2025-08-05"' in section
+    assert 'href="#source-doj-list-2025"' in section and 'id="source-doj-list-2025"' in html
+    data = client.get(f"/api/v1/protocols/{chicago}").json()["data"]
+    (listing,) = data["listings"]
+    assert listing["context_id"] == "doj-sanctuary-jurisdiction-list-2025"
+    assert listing["name"] == "Chicago, IL" and listing["source_keys"] == [
+        "doj-list-2025",
+        "doj-list-nbc26",
+    ]
+    # A protocol no list names has no such section.
+    assert 'id="listings-heading"' not in client.get(f"/protocols/{AB4}").text
+
+
 def _text(html: str) -> str:
     """The page's words, tags dropped and white space collapsed."""
     return " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace(" .", ".")
@@ -196,7 +214,7 @@ def test_protocol_page_says_its_status_rulings_and_sources_in_words(client: Test
     assert "California Legislative Information: SB 54 (2017-2018)" in words
     # A superseded law says by what; a law with no ruling recorded says so.
     dc = _text(client.get(f"/protocols/{DC}").text)
-    assert "superseded by Sanctuary Values Act (D.C. Law 23-282, 2020) on 2021-04-27" in dc
+    assert "Status: superseded by Sanctuary Values" in dc and "no longer in force" in dc
     santa_clara = _text(client.get(f"/protocols/{SANTA_CLARA}").text)
     assert "No court case or ruling is recorded as bearing on this law." in santa_clara
 
@@ -373,6 +391,12 @@ def test_drafting_page_offers_the_ordinance_and_the_one_page_ask(client: TestCli
     assert document.index("State law") < document.index("What we ask</h4>")
     assert "Texas anti-sanctuary law (SB 4, 2017) requires “Honors holds”" in document
     assert '<ol class="ask-points">' in document
+    # The place's own page hands its id on to drafting, so state law is checked from there too.
+    where = client.get("/where/us-tx-harris-county").text
+    link = re.search(r'href="(/draft\?[^"]*)">Draft a policy for', where)
+    assert link and "jurisdiction_id=us-tx-harris-county" in link.group(1)
+    drafted = client.get(link.group(1).replace("&amp;", "&")).text
+    assert "State law limits what may be adopted here" in drafted
     # The ordinance says it too, above its enacting clause.
     params["document"] = "ordinance"
     ordinance = client.get("/draft/preview", params=params).text

@@ -153,11 +153,23 @@ def test_draft_and_gaps_from_the_command_line(
     assert main(["draft", *args, "--format", "docx", "-o", str(target)]) == 0
     assert target.read_bytes()[:2] == b"PK"
     capsys.readouterr()
+    assert main(["draft", *args, "--document", "ask"]) == 0
+    assert capsys.readouterr().out.startswith("# What we ask of Exampleton")
+    # A PDF needs LibreOffice: without it, exit 2 and the reason in one line.
+    missing = {"KB_OFFICE_BINARY": "/nonexistent/bin/soffice"}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in missing.items():
+            patch.setenv(name, value)
+        pdf = ["--format", "pdf", "-o", str(tmp_path / "ask.pdf")]
+        assert main(["draft", *args, "--document", "ask", *pdf]) == 2
+    err = capsys.readouterr().err
+    assert "LibreOffice is not installed" in err and "Traceback" not in err
 
     for bad, message in (
         (["--choose", "max_hold_hours"], "write KEY=LEVEL"),
         (["--choose", "colour=red"], "unknown question 'colour'"),
         (["--format", "docx"], "give --output FILE"),
+        (["--format", "pdf"], "a PDF draft is a file"),
         (["--start-from", "us-zz/none"], "no protocol with id 'us-zz/none'"),
     ):
         assert main(["draft", *args, *bad]) == 1

@@ -50,6 +50,8 @@ EVERY_PAGE = [
     "/where/us-tx-harris-county",
     "/where/us-fl-miami-dade-county?as_of=2020-01-01",
     "/where?place=harris",
+    "/where/us-ga-appling-county",  # a 287(g) practice note
+    "/protocols/us-ga/hb-1105-2024",  # the places where ICE's list shows no county agreement
 ]
 
 
@@ -57,6 +59,8 @@ EVERY_PAGE = [
 def test_every_page_passes_axe(page: Page, live_server: str, path: str) -> None:
     page.goto(live_server + path)
     expect(page.locator("main")).to_be_visible()
+    if path == "/where/us-ga-appling-county":  # the note is there to be checked
+        expect(page.locator(".practice-note")).to_contain_text("The registry shows none:")
     assert_accessible(page)
 
 
