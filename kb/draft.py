@@ -14,21 +14,16 @@ from kb import models, store
 from kb.codebook import TEXT, Codebook, value_from_text, value_text
 from kb.errors import InvalidOptions, KBError, NotFound, summarised
 from kb.preemption import Forbidden, forbidden_here
+from kb.score import HOLD_CONDITIONS
 
 STRONGEST, OMIT = "strongest", "omit"
 MAX_NAME = 200
 EFFECTIVE_BLANK = "________"
 """The one blank a draft leaves: the adopting body fills in the effective date."""
 
-# Conditions on honoring a hold. Declining every hold makes them moot, so a draft that declines
-# every hold leaves them out, except the two that restate "no holds" (docs/drafting.md).
-HOLD_CONDITIONS = (
-    "reimbursement_required",
-    "offense_threshold",
-    "pending_charges_qualify",
-    "conviction_lookback_years",
-    "max_hold_hours",
-)
+# The conditions on honoring a hold (kb.score.HOLD_CONDITIONS). Declining every hold makes them
+# moot, so a draft that declines every hold leaves them out, except the two that restate
+# "no holds" (docs/drafting.md).
 SAME_AS_NO_HOLDS = {"offense_threshold": "no_holds", "max_hold_hours": "0"}
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -507,8 +507,8 @@ def _silent(spec: CodebookKey) -> Value:
 
 def _conflict_text(lower: _Candidate, higher: _Candidate, verb: str) -> str:
     return (
-        f"{lower.law.protocol.title} ({lower.law.protocol.jurisdiction_name}) says "
-        f"“{lower.answer.label}”, but {higher.law.protocol.title} "
+        f"{lower.law.protocol.short_name} ({lower.law.protocol.jurisdiction_name}) says "
+        f"“{lower.answer.label}”, but {higher.law.protocol.short_name} "
         f"({LAYER_LABELS[higher.layer]}) {verb} “{higher.answer.label}”: "
         f"the {LAYER_LABELS[higher.layer]} governs."
     )

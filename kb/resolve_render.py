@@ -59,7 +59,7 @@ def resolution_markdown(resolution: Resolution) -> str:
     flagged = [(a, flag) for a in resolution.answers for flag in _flags(a)]
     if flagged:
         lines += ["", "## Conflicts and cases", ""]
-        lines += [f"- **{a.key}**: {flag}" for a, flag in flagged]
+        lines += [f"- **{a.question}**: {flag}" for a, flag in flagged]
     laws = [law for law in resolution.laws if law.governs]
     if laws:
         lines += ["", "## Laws in force here", ""]

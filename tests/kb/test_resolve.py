@@ -144,7 +144,7 @@ def test_a_mandate_fixes_the_answer_over_a_more_protective_county(layered_db: Se
     a = answer(resolve(layered_db, COUNTY, dt.date(2018, 3, 1)), "detainer_response")
     assert (a.value, a.room, a.layer, governing(a)) == ("honors_all", "must", "state", ACT)
     assert [(r.protocol_id, r.role) for r in a.rules[1:]] == [(ORDINANCE, "overridden")]
-    assert a.conflict is not None and "Examplia Cooperation Act" in a.conflict
+    assert a.conflict is not None and "Cooperation Act (2015)" in a.conflict
     assert a.rules[0].citations == ["Sec. 1"]
     assert a.context == ["detainer-regulation"]
 
