@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 LOCK := requirements.lock
 
-.PHONY: serve test lint lock bench bench-api bench-miss bench-memory build validate clean openapi-examples
+.PHONY: serve test lint lock bench bench-api bench-miss bench-memory build validate clean openapi-examples i18n
 
 # Everything installs from the lock, every file checked against its hash (pip, setuptools and the
 # other tools included), then the project itself from this checkout with that setuptools and no
@@ -73,6 +73,16 @@ screenshots: $(STAMP)  ## docs/img/*.png of the pages, laptop and phone (needs /
 
 validate: $(STAMP)
 	$(BIN)/kb validate
+
+# The catalogues (api/locale/<lang>/LC_MESSAGES/messages.po) are the translations' source; the
+# server compiles them in memory, so no .mo file is built or committed (docs/i18n.md).
+i18n: $(STAMP)  ## extract the strings to translate, update every catalogue, report what is left
+	mkdir -p var
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k N_ --add-location=file --sort-output --no-wrap \
+		--project=protocol-kb --version=0 -o var/messages.pot .
+	$(BIN)/pybabel --quiet update -i var/messages.pot -d api/locale -D messages --no-wrap \
+		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python -m api.i18n
 
 openapi-examples: $(STAMP)  ## rewrite api/openapi-examples.json from a build of protocols/
 	$(BIN)/python -m api.examples

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import i18n
 from api.build_watch import BuildStamp, BuildWatch
 
 MAX_AGE = 300
@@ -28,10 +29,11 @@ _HIT = (b"cache-status", CACHE_NAME + b"; hit")
 _OURS = frozenset((b"etag", b"cache-control", b"cache-status"))
 
 
-def etag_for(build: BuildStamp, path: str, query_string: bytes) -> str:
-    """Same build and same URL give the same bytes, so the tag is strong."""
+def etag_for(build: BuildStamp, path: str, query_string: bytes, lang: str = "") -> str:
+    """Same build, same URL and same language give the same bytes, so the tag is strong.
+    `lang` is empty where the answer has one language only."""
     query = sorted(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-    key = f"{build.key}\n{path}\n{query}"
+    key = f"{build.key}\n{path}\n{query}" + (f"\n{lang}" if lang else "")
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
@@ -97,21 +99,30 @@ class ResponseCache:
             self._entries.clear()
             self._bytes = 0
             self._build = build
-        host, conditional = b"", None
+        host, conditional, accept_language = b"", None, None
         for name, value in scope["headers"]:  # lower-case names, as ASGI servers pass them
             if name == b"host":
                 host = value
             elif name == b"if-none-match":
                 conditional = value
-        key = (scope["scheme"], host, scope.get("root_path", ""), path, scope["query_string"])
+            elif name == b"accept-language":
+                accept_language = value
+        # Where the answer follows Accept-Language (`Vary`), the language is part of the key.
+        lang = (
+            i18n.api_language(scope["query_string"], accept_language)
+            if i18n.negotiates(path)
+            else ""
+        )
+        key = (scope["scheme"], host, scope.get("root_path", ""), path, scope["query_string"], lang)
         entry = self._entries.get(key)
         if conditional is not None:
-            etag = entry.etag if entry else etag_for(build, path, scope["query_string"]).encode()
+            etag = (
+                entry.etag if entry else etag_for(build, path, scope["query_string"], lang).encode()
+            )
             wanted = {t.strip() for t in conditional.split(b",")}
             if etag in wanted or b"*" in wanted:
-                await send(
-                    {"type": "http.response.start", "status": 304, "headers": _validators(etag)}
-                )
+                headers = _validators(etag) + ([(b"vary", b"Accept-Language")] if lang else [])
+                await send({"type": "http.response.start", "status": 304, "headers": headers})
                 await send({"type": "http.response.body", "body": b""})
                 return
         if entry is not None:
@@ -146,7 +157,9 @@ class ResponseCache:
                 if state.get(_NO_STORE):
                     headers.append((b"cache-control", b"no-store"))
                 else:
-                    etag = etag_for(answered or build, scope["path"], scope["query_string"])
+                    etag = etag_for(
+                        answered or build, scope["path"], scope["query_string"], key[-1]
+                    )
                     headers += _validators(etag.encode())
                     length = dict(headers).get(b"content-length", b"")
                     if answered == build and length.isdigit() and int(length) <= self.max_entry:

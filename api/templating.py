@@ -12,9 +12,11 @@ from urllib.parse import quote, quote_plus
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 
+from api import i18n
 from kb import __version__
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -111,29 +113,35 @@ FRAGMENT_MEMO = 8192
 """Rendered fragments kept per process (least recently used dropped first): a compare cell is
 under 2 KB, so at most about 16 MB."""
 
-_fragments: OrderedDict[tuple[int, str, str | None, str | None], tuple[object, Markup]] = (
+_fragments: OrderedDict[tuple[int, str, str | None, str | None, str], tuple[object, Markup]] = (
     OrderedDict()
 )
 _fragments_lock = threading.Lock()
 
 
 def fragment(
-    template: str, subject: object, target: str | None = None, label: str | None = None
+    template: str,
+    subject: object,
+    target: str | None = None,
+    label: str | None = None,
+    lang: str = i18n.DEFAULT,
 ) -> Markup:
-    """`template` rendered with `subject` (as `cell`), `target` and `label`, kept while `subject`
-    lives.
+    """`template` rendered with `subject` (as `cell`), `target` and `label` in the page's
+    language, kept while `subject` lives.
 
     For the objects kb keeps per build and shares between requests (kb.compare's cells): the
     same object always renders the same way, so it is rendered once. The entry holds the object,
     so its id cannot be reused by another while the entry exists."""
-    key = (id(subject), template, target, label)
+    key = (id(subject), template, target, label, lang)
     with _fragments_lock:
         kept = _fragments.get(key)
         if kept is not None:
             _fragments.move_to_end(key)
             return kept[1]
     html = Markup(
-        env.get_template(template).render(cell=subject, target=target, label=label).strip()
+        env.get_template(template)
+        .render(cell=subject, target=target, label=label, lang=lang)
+        .strip()
     )
     with _fragments_lock:
         _fragments[key] = (subject, html)
@@ -142,12 +150,54 @@ def fragment(
     return html
 
 
-def longdate(day: Any) -> str:
-    """18 July 2025."""
-    return f"{day.day} {day:%B %Y}"
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return i18n.gettext(context.get("lang", i18n.DEFAULT), message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return i18n.ngettext(context.get("lang", i18n.DEFAULT), singular, plural, n)
+
+
+@pass_context
+def translate_content(context: Context, text: str | None) -> str:
+    """A content string stored in English (a codebook question, a topic name) in the page's
+    language; one the catalogue does not hold stays as written."""
+    return i18n.gettext(context.get("lang", i18n.DEFAULT), text or "")
+
+
+@pass_context
+def answer_label(context: Context, label: str, value: object) -> str:
+    return i18n.answer_label(context.get("lang", i18n.DEFAULT), label, value)
+
+
+@pass_context
+def local_date(context: Context, day: object, style: str = "long") -> str:
+    return i18n.format_date(context.get("lang", i18n.DEFAULT), day, style)
+
+
+@pass_context
+def status_words(context: Context, text: str) -> str:
+    return i18n.status_words(context.get("lang", i18n.DEFAULT), text)
+
+
+@pass_context
+def local_number(context: Context, number: int | float) -> str:
+    return i18n.format_number(context.get("lang", i18n.DEFAULT), number)
+
+
+@pass_context
+def longdate(context: Context, day: Any) -> str:
+    """18 July 2025; in Spanish, 18 de julio de 2025."""
+    lang = context.get("lang", i18n.DEFAULT)
+    if lang == i18n.DEFAULT:
+        return f"{day.day} {day:%B %Y}"
+    return i18n.format_date(lang, day)
 
 
 env = Environment(
+    extensions=["jinja2.ext.i18n"],
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
@@ -165,7 +215,16 @@ env.filters.update(
     anchor=anchor_of,
     safe_url=safe_url,
     combine=combine,
+    t=translate_content,
+    answer_label=answer_label,
+    local_date=local_date,
+    number=local_number,
     longdate=longdate,
+    status_words=status_words,
+)
+env.policies["ext.i18n.trimmed"] = True  # `{% trans %}` blocks are wrapped text: one msgid line
+env.install_gettext_callables(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+    _gettext, _ngettext, newstyle=True
 )
 env.globals.update(
     fragment=fragment, query=query, version=__version__, embed_parent_script=embed_parent_script
@@ -175,5 +234,31 @@ env.globals.update(
 def render(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    page = env.get_template(template).render(request=request, **context)
-    return HTMLResponse(page, status_code=status_code)
+    """The page in the request's language (api.i18n.page_language, or `lang` in `context`),
+    with the links that switch it."""
+    lang = context.get("lang") or i18n.page_language(request, strict=status_code < 400)
+    page = env.get_template(template).render(
+        {"request": request, "lang": lang, "languages": language_links(request), **context}
+    )
+    response = HTMLResponse(
+        page,
+        status_code=status_code,
+        # Without `lang` in the URL the answer follows the cookie, then Accept-Language.
+        headers={"Content-Language": lang, "Vary": "Accept-Language, Cookie"},
+    )
+    asked = request.query_params.get(i18n.PARAMETER)
+    if asked == lang and "lang" not in context:  # a choice made with the switch is kept
+        response.set_cookie(
+            i18n.COOKIE, lang, max_age=i18n.COOKIE_AGE, path="/", samesite="lax", httponly=True
+        )
+    return response
+
+
+def language_links(request: Request) -> list[tuple[str, str, str]]:
+    """(language, its name, this page's URL in it): the same path and query, `lang` set."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != i18n.PARAMETER]
+    links = []
+    for lang in i18n.LANGUAGES:
+        params = "&".join(f"{_quoted(k)}={_quoted(v)}" for k, v in [*kept, (i18n.PARAMETER, lang)])
+        links.append((lang, i18n.NAMES[lang], f"{request.url.path}?{params}"))
+    return links

@@ -38,6 +38,38 @@ ASK_TEXT: dict[str, dict[str, str]] = {
         "body_local": "the governing body of {place}",
         "no_points": "The options chosen leave no section to ask for.",
     },
+    # Neutral Spanish, `usted`, the glossary of docs/i18n.md. The points and reasons stay
+    # English: they are the model language and the background records, English legal text.
+    "es": {
+        "title": "Lo que pedimos a {place}",
+        "to": "A {body}",
+        "intro": (
+            "Le pedimos que adopte {instrument_a} que limite la participación local en la "
+            "aplicación de las leyes federales de inmigración en materia civil. Cada punto de "
+            "abajo viene de una ley que entró en vigor en otro lugar; el borrador completo, con "
+            "cada sección, cita y fuente, va adjunto (en inglés)."
+        ),
+        "asks": "Lo que pedimos",
+        "drawn_from": "Tomado de",
+        "and_more": "y {n} más",
+        "further": (
+            "Adopte también el resto del borrador adjunto: {headings} (secciones {first} a {last})."
+        ),
+        "further_one": "Adopte también el resto del borrador adjunto: {headings} (sección {first}).",
+        "why": "Por qué",
+        "source": "Fuente",
+        "state_law": "Ley estatal",
+        "state_law_intro": "La ley estatal limita lo que se puede adoptar aquí; el borrador omite:",
+        "closing": (
+            "Este resumen y el borrador adjunto son un punto de partida para sus abogados, no "
+            "asesoría legal."
+        ),
+        "instrument_a_ordinance": "una ordenanza",
+        "instrument_a_act": "una ley",
+        "body_state": "la Legislatura de {place}",
+        "body_local": "el órgano de gobierno de {place}",
+        "no_points": "Las opciones elegidas no dejan ninguna sección que pedir.",
+    },
 }
 
 LANGUAGES = tuple(ASK_TEXT)

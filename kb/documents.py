@@ -29,12 +29,14 @@ def render_document(
     base_url: str | None = None,
     office: str = "soffice",
     timeout: float = 60,
+    lang: str = "en",
 ) -> bytes:
     """`document` ("ordinance" or "ask") as `fmt`; a PDF is LibreOffice's rendering of the DOCX
-    (kb.pdf), PdfUnavailable when LibreOffice is not there."""
+    (kb.pdf), PdfUnavailable when LibreOffice is not there. The ask's fixed phrases are in
+    `lang` (kb.ask_text); the ordinance is English."""
     source = "docx" if fmt == "pdf" else fmt
     if document == "ask":
-        data = render_ask(draft_ask(db, draft), source)
+        data = render_ask(draft_ask(db, draft, lang), source)
     else:
         data = render_draft(draft, source, base_url)
     return docx_to_pdf(data, office, timeout) if fmt == "pdf" else data

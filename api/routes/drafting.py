@@ -89,8 +89,11 @@ def create_draft(db: DB, dataset: DatasetDep, options: Options) -> dict[str, Any
     return {"data": draft_answer(db, draft, options.document), "dataset": dataset}
 
 
-def draft_download(request: Request, db: DB, options: DraftOptions, format: str) -> Response:
-    """The document `options.document` as `format`, saved under a name from the adopter."""
+def draft_download(
+    request: Request, db: DB, options: DraftOptions, format: str, lang: str = "en"
+) -> Response:
+    """The document `options.document` as `format`, saved under a name from the adopter; the
+    ask in `lang` (the drafting page's language)."""
     settings = request.app.state.settings
     # Links back to the site only from configuration (KB_PUBLIC_URL), never from the Host header.
     data = render_document(
@@ -101,6 +104,7 @@ def draft_download(request: Request, db: DB, options: DraftOptions, format: str)
         settings.public_url,
         settings.office_binary,
         settings.pdf_timeout,
+        lang,
     )
     name = file_name(options.adopter, options.document, format)
     return attachment(data, MEDIA_TYPES[format], name)

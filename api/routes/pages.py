@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import DB
+from api.i18n import LANGUAGES, N_, answer_label, gettext, page_language
 from api.routes.drafting import draft_download
 from api.templating import render
 from kb import store
 from kb.ask import draft_ask
+from kb.ask_text import LANGUAGES as ASK_LANGUAGES
 from kb.ask_text import ask_text
 from kb.codebook import TEXT, Codebook, CodebookKey, value_text
 from kb.collection import MAX_PINNED, collect, collection_csv, collection_markdown
@@ -36,17 +38,17 @@ router = APIRouter(include_in_schema=False)
 
 TIMELINE_ORDER = {key: i for i, key in enumerate(DATE_KEYS)}
 STATUS_NOTES = {
-    "introduced": "introduced, not passed",
-    "passed": "passed, not yet signed",
-    "vetoed": "vetoed: never took effect",
-    "enacted": "enacted, not amended since",
-    "in_force": "in force",
-    "amended": "amended by a later law",
-    "superseded": "superseded by a later protocol",
-    "repealed": "repealed",
-    "struck_down": "struck down by a court",
-    "preempted": "preempted by a higher law",
-    "expired": "expired: a temporary law that lapsed",
+    "introduced": N_("introduced, not passed"),
+    "passed": N_("passed, not yet signed"),
+    "vetoed": N_("vetoed: never took effect"),
+    "enacted": N_("enacted, not amended since"),
+    "in_force": N_("in force"),
+    "amended": N_("amended by a later law"),
+    "superseded": N_("superseded by a later protocol"),
+    "repealed": N_("repealed"),
+    "struck_down": N_("struck down by a court"),
+    "preempted": N_("preempted by a higher law"),
+    "expired": N_("expired: a temporary law that lapsed"),
 }
 
 
@@ -97,12 +99,15 @@ def search(
     sort: Annotated[str, Query(pattern="^(relevance|date)$")] = "relevance",
 ) -> HTMLResponse:
     info = store.build_info(db)
+    lang = page_language(request)
     context: dict[str, Any] = {
         "q": q,
         "sort": sort,
         "result": None,
         "error": None,
-        "suggestions": store.remembered(db, "search suggestions", lambda: _suggestions(db)),
+        "suggestions": store.remembered(
+            db, ("search suggestions", lang), lambda: _suggestions(db, lang)
+        ),
         "names": store.remembered(db, "facet names", lambda: _names(db)),
         "statuses": status_lines(db),
     }
@@ -117,10 +122,11 @@ def search(
     return render(request, "search.html", context, status_code)
 
 
-def _suggestions(db: DB) -> list[tuple[str, str]]:
-    """What the query box suggests while typing: topics, codebook questions, jurisdictions."""
+def _suggestions(db: DB, lang: str) -> list[tuple[str, str]]:
+    """What the query box suggests while typing, in `lang`: topics, codebook questions,
+    jurisdictions."""
     book = store.codebook(db)
-    suggestions = [(f"topic:{t.id}", t.name) for t in store.list_topics(db)]
+    suggestions = [(f"topic:{t.id}", gettext(lang, t.name)) for t in store.list_topics(db)]
     # Only places with a protocol: the gazetteer's other 3,000 counties would find nothing.
     having = {p.jurisdiction_id for p in store.list_protocols(db)}
     suggestions += [
@@ -133,7 +139,8 @@ def _suggestions(db: DB) -> list[tuple[str, str]]:
             if spec.is_unaddressed(value):
                 continue
             text = value_text(value)
-            suggestions.append((f"{spec.key}:{text}", f"{spec.label(value)} ({spec.question})"))
+            label = answer_label(lang, spec.label(value), value)
+            suggestions.append((f"{spec.key}:{text}", f"{label} ({gettext(lang, spec.question)})"))
     return suggestions
 
 
@@ -352,8 +359,9 @@ def _questions(book: Codebook) -> list[tuple[str, list[CodebookKey]]]:
     return list(groups.items())
 
 
-# The widget's languages; the Spanish issue adds "es" with its translations.
-EMBED_LANGUAGES = ("en",)
+EMBED_LANGUAGES = LANGUAGES
+"""The widget's languages: `lang` picks one (English when absent). Not Accept-Language: the
+page that embeds it chooses, to match its own article."""
 
 
 @router.get("/embed/compare", response_class=HTMLResponse)
@@ -367,7 +375,9 @@ def embed_compare(request: Request, db: DB) -> HTMLResponse:
         context["comparison"] = None
         status_code = 400
     elif not context["ids"]:
-        context["error"] = "name the protocols to compare: /embed/compare?protocols=a,b"
+        context["error"] = gettext(
+            context["lang"], N_("name the protocols to compare: /embed/compare?protocols=a,b")
+        )
         status_code = 400
     query_string = request.url.query  # relative, so it never repeats the Host header
     context["full_url"] = "/compare" + (f"?{query_string}" if query_string else "")
@@ -392,7 +402,9 @@ def diff(request: Request, db: DB) -> HTMLResponse:
     status_code = 200
     if old or new:
         if not (old and new):
-            context["error"] = "choose both versions: the earlier and the later one"
+            context["error"] = gettext(
+                page_language(request), N_("choose both versions: the earlier and the later one")
+            )
             status_code = 400
         else:
             context["diff"] = diff_versions(db, old, new)
@@ -534,7 +546,12 @@ def _draft_context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
     }
     book = store.codebook(db)
     chosen = {c.key: c.value for c in draft.choices} if draft else form["choices"]
-    ask = draft_ask(db, draft) if draft is not None and form["document"] == "ask" else None
+    lang = page_language(request, strict=False)
+    ask = (
+        draft_ask(db, draft, lang if lang in ASK_LANGUAGES else "en")
+        if draft is not None and form["document"] == "ask"
+        else None
+    )
     downloads = (
         [(fmt, file_name(options.adopter, options.document, fmt)) for fmt in DOWNLOADS]
         if options is not None
@@ -581,7 +598,8 @@ def draft_page_download(
     options, error, _ = _draft_options(request, db)
     if options is None:
         raise KBError(error or "check the drafting options")
-    return draft_download(request, db, options, format)
+    lang = page_language(request, strict=False)
+    return draft_download(request, db, options, format, lang if lang in ASK_LANGUAGES else "en")
 
 
 @router.get("/gaps/{subject:path}", response_class=HTMLResponse)

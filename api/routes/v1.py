@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
-from api import caching
+from api import caching, i18n, localized
 from api.build_watch import BuildStamp
 from api.deps import DB
 from api.downloads import attachment
@@ -112,6 +112,30 @@ def _dataset(request: Request, db: DB) -> Dataset:
 
 
 DatasetDep = Annotated[Dataset, Depends(_dataset)]
+
+
+def _language(
+    request: Request,
+    response: Response,
+    lang: Annotated[
+        Literal["en", "es"] | None,
+        Query(
+            description="The language of questions, answer labels and topic names: `en` or "
+            "`es`. Without it, the request's Accept-Language header chooses (English when it "
+            "names neither). Keys, ids and values are the same in every language; summaries "
+            "and the laws' own words stay English (docs/i18n.md).",
+            examples=["es"],
+        ),
+    ] = None,
+) -> str:
+    """The answer's language; it says which it is and that Accept-Language can change it."""
+    chosen = lang or i18n.from_header(request.headers.get("accept-language"))
+    response.headers["Content-Language"] = chosen
+    response.headers["Vary"] = "Accept-Language"
+    return chosen
+
+
+LanguageDep = Annotated[str, Depends(_language)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")]
 
@@ -208,6 +232,7 @@ def resolve_jurisdiction(
     jurisdiction_id: Annotated[str, Path(examples=["us-tx-harris-county"])],
     db: DB,
     dataset: DatasetDep,
+    lang: LanguageDep,
     as_of: Annotated[
         str | None,
         Query(
@@ -223,7 +248,10 @@ def resolve_jurisdiction(
             day = date.fromisoformat(as_of)
         except ValueError:
             raise InvalidParameter(f"as_of {as_of!r} is not a real date", field="as_of") from None
-    return {"data": resolve(db, jurisdiction_id, day), "dataset": dataset}
+    return {
+        "data": localized.resolution(lang, resolve(db, jurisdiction_id, day)),
+        "dataset": dataset,
+    }
 
 
 # --- Protocols and provisions -----------------------------------------------------------------
@@ -325,9 +353,15 @@ def provision(
     summary="The codebook: its keys, in order",
 )
 def codebook(
-    request: Request, db: DB, dataset: DatasetDep, limit: Limit = 50, offset: Offset = 0
+    request: Request,
+    db: DB,
+    dataset: DatasetDep,
+    lang: LanguageDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
-    return _page(request, dataset, store.codebook_keys(db), limit, offset)
+    keys = [localized.codebook_key(lang, k) for k in store.codebook_keys(db)]
+    return _page(request, dataset, keys, limit, offset)
 
 
 @router.get(
@@ -337,9 +371,15 @@ def codebook(
     summary="One codebook key",
 )
 def codebook_key(
-    key: Annotated[str, Path(examples=["juvenile_holds"])], db: DB, dataset: DatasetDep
+    key: Annotated[str, Path(examples=["juvenile_holds"])],
+    db: DB,
+    dataset: DatasetDep,
+    lang: LanguageDep,
 ) -> dict[str, Any]:
-    return {"data": store.get_codebook_key(db, key), "dataset": dataset}
+    return {
+        "data": localized.codebook_key(lang, store.get_codebook_key(db, key)),
+        "dataset": dataset,
+    }
 
 
 @router.get(
@@ -592,8 +632,8 @@ ComparisonDep = Annotated[Comparison, Depends(_compare)]
     response_model=Item[Comparison],
     summary="Compare protocols side by side",
 )
-def compare(comparison: ComparisonDep, dataset: DatasetDep) -> dict[str, Any]:
-    return {"data": comparison, "dataset": dataset}
+def compare(comparison: ComparisonDep, dataset: DatasetDep, lang: LanguageDep) -> dict[str, Any]:
+    return {"data": localized.comparison(lang, comparison), "dataset": dataset}
 
 
 @router.get(

@@ -53,7 +53,7 @@
       var status = document.querySelector("[data-copy-status]");
       if (!field) return;
       field.select();
-      var done = function () { if (status) status.textContent = "Copied."; };
+      var done = function () { if (status) status.textContent = status.getAttribute("data-copied") || "Copied."; };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
       } else {

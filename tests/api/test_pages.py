@@ -100,7 +100,7 @@ def test_compare_marks_the_strongest_in_words_with_a_legend(client: TestClient) 
     cells = detainers.split("<td")[1:]
     assert [("Most protective" in c) for c in cells] == [True, False, False, False]
     assert (
-        '<p class="strongest-reason">Strictest conditions: Reimbursement required and Serious '
+        '<p class="strongest-reason" lang="en">Strictest conditions: Reimbursement required and Serious '
         "or violent felony; the next strictest here has “Listed offenses”." in cells[0]
     )
     assert "strictest conditions carry the mark (reimbursement first" in html
@@ -200,7 +200,7 @@ def test_home_starts_from_the_place_and_lists_laws_in_force_first(client: TestCl
 def test_protocol_page_says_its_status_rulings_and_sources_in_words(client: TestClient) -> None:
     html = client.get("/protocols/us-ca/sb-54-2017").text
     words = _text(html)
-    assert "<h1>California Values Act (SB 54, 2017)</h1>" in html
+    assert '<h1 lang="en">California Values Act (SB 54, 2017)</h1>' in html
     assert "Status: in force today (since 2018-01-01)." in words
     # In force alongside, from the resolver: the other California laws in force today.
     alongside = _text(html[html.index('id="alongside"') : html.index('id="rulings"')])

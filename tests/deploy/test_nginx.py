@@ -186,6 +186,30 @@ def test_answers_pass_through_with_their_tags_and_are_cached(front: Front, app: 
     assert "nginx; hit" not in headers.get("cache-status", "")
 
 
+def test_the_cache_keeps_each_language_of_an_answer_apart(front: Front) -> None:
+    """The codebook answers per Accept-Language (`Vary`): nginx keeps a variant per language and
+    never hands one language's answer to a reader of the other."""
+    source = "127.0.0.5"
+    path = "/api/v1/codebook/juvenile_holds"
+    answers = {}
+    for _ in range(2):  # the second round is served from nginx's cache
+        for lang in ("en", "es", "en"):
+            status, headers, body = request(
+                front, source, "GET", path, headers={"Accept-Language": lang}
+            )
+            assert status == 200 and headers["content-language"] == lang
+            assert "Accept-Language" in headers["vary"]
+            answers.setdefault(lang, json.loads(body))
+            assert json.loads(body) == answers[lang]
+    assert (
+        answers["es"]["data"]["question"]
+        == "¿Se puede retener a menores de edad por una orden de retención?"
+    )
+    assert answers["en"]["data"]["question"] == "May minors be held on a detainer?"
+    status, headers, _ = request(front, source, "GET", path, headers={"Accept-Language": "es"})
+    assert "nginx; hit" in headers["cache-status"]
+
+
 def test_a_host_it_does_not_serve_is_closed_without_an_answer(front: Front) -> None:
     with connect(front, "127.0.0.3") as sock:
         sock.sendall(b"GET /api/v1/protocols HTTP/1.1\r\nHost: evil.example\r\n\r\n")

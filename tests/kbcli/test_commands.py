@@ -204,8 +204,7 @@ def test_resolve_from_the_command_line(
     assert "not legal advice" in table
 
     assert (
-        main(["resolve", "us-ca-santa-clara-county", "--database-url", url, "--format", "md"])
-        == 0
+        main(["resolve", "us-ca-santa-clara-county", "--database-url", url, "--format", "md"]) == 0
     )
     markdown = capsys.readouterr().out
     # Santa Clara's 24-hour limit meets SB 54's ban on holds (Miami-Dade's 2013 resolution, the

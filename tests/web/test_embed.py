@@ -114,4 +114,4 @@ def test_the_embed_checks_its_language(page: Page, live_server: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "en")
     response = page.goto(f"{live_server}/embed/compare?protocols={FOUR}&lang=xx")
     assert response and response.status == 400
-    expect(page.get_by_role("alert")).to_contain_text("unknown language 'xx': choose one of en")
+    expect(page.get_by_role("alert")).to_contain_text("unknown language 'xx': choose one of en, es")
