@@ -21,6 +21,20 @@ from kb.db import make_engine, parse_url
 from kb.registry import import_captures
 from search_index.build import build_index
 
+
+def office(*also: str) -> str:
+    """The LibreOffice binary (and any other tools named, e.g. pdfinfo), or skip the test; in CI,
+    where .ci/run installs them, fail instead."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found is None or any(shutil.which(tool) is None for tool in also):
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice or poppler-utils is missing: .ci/run installs them")
+        pytest.skip(
+            "LibreOffice is missing: apt-get install -y libreoffice-writer-nogui poppler-utils"
+        )
+    return found
+
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 ICE_287G_SAMPLES = FIXTURES / "ice-287g"

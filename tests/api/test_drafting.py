@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from kb.settings import Settings
+from tests.conftest import office
 
 COOK = "us-il-cook-county/ordinance-11-o-73"
 COUNTY = {"name": "Example County", "level": "county"}
@@ -134,8 +134,7 @@ def test_the_one_page_ask_as_json_and_documents(client: TestClient, tmp_path: Pa
         )
     html = client.post("/api/v1/drafts.html", json=body).text
     assert html.index("State law") < html.index("<h2>What we ask</h2>")
-    if shutil.which("soffice") is None:
-        pytest.skip("LibreOffice is missing: apt-get install -y libreoffice-writer-nogui")
+    office("pdfinfo")
     ask = client.post("/api/v1/drafts.pdf", json=body)
     assert ask.status_code == 200 and ask.headers["content-type"] == "application/pdf"
     assert ask.headers["content-disposition"] == 'attachment; filename="harris-county-ask.pdf"'

@@ -5,7 +5,6 @@ Accept-Language (docs/i18n.md)."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from kb.score import RUBRIC
 from kb.settings import Settings
 from kb.status import ENDED_WORDS, NEVER_WORDS
 from tests.api.test_pages import PAGES
+from tests.conftest import office
 from tests.i18n_text import english_left, texts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -401,8 +401,7 @@ def test_the_spanish_drafting_page_shows_the_ask_in_spanish(client: TestClient) 
 def test_the_spanish_ask_prints_on_one_page(client: TestClient, tmp_path: Path) -> None:
     markdown = client.get("/draft/download", params={**ASK_QUERY, "lang": "es", "format": "md"})
     assert markdown.status_code == 200 and "Lo que pedimos" in markdown.text
-    if shutil.which("soffice") is None or shutil.which("pdfinfo") is None:
-        pytest.skip("LibreOffice or pdfinfo is missing")
+    office("pdfinfo")
     pdf = client.get("/draft/download", params={**ASK_QUERY, "lang": "es", "format": "pdf"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     path = tmp_path / "ask-es.pdf"

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +23,7 @@ from kb.errors import InvalidOptions, NotFound
 from kb.gaps import find_gaps, gaps_csv, gaps_markdown
 from kb.model_language import NOT_IN_EFFECT
 from kb.score import protection_score
+from tests.conftest import office as need_office
 
 COOK = "us-il-cook-county/ordinance-11-o-73"
 AB4 = "us-ca/ab-4-2013"
@@ -320,13 +319,7 @@ def test_docx_has_real_headings_and_the_notes(db: Session, tmp_path: Path) -> No
     assert first_provision_note.text in text
     assert f"https://kb.example.org{first_provision_note.page}" in text
 
-    office = shutil.which("libreoffice") or shutil.which("soffice")
-    if office is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice is missing: .ci/run installs libreoffice-writer-nogui")
-        pytest.skip(
-            "LibreOffice is missing: apt-get install -y libreoffice-writer-nogui poppler-utils"
-        )
+    office = need_office("pdftoppm")
     source = tmp_path / "draft.docx"
     source.write_bytes(data)
     subprocess.run(

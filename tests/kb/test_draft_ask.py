@@ -4,9 +4,7 @@ file names, and the PDF LibreOffice prints from it: one page, however long the c
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ from kb.documents import file_name, render_document
 from kb.draft import Adopter, Draft, DraftOptions, draft_policy
 from kb.draft_render import STATE_LAW_HEADING, render_draft
 from kb.pdf import PdfUnavailable, docx_to_pdf
+from tests.conftest import office
 
 COUNTY = {"name": "Example County", "level": "county"}
 HARRIS = {"name": "Harris County", "level": "county", "jurisdiction_id": "us-tx-harris-county"}
@@ -37,15 +36,6 @@ def db(real_build: tuple[str, Path]) -> Iterator[Session]:
     with store.session(engine) as session:
         yield session
     engine.dispose()
-
-
-def office() -> str:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice is missing: .ci/run installs libreoffice-writer-nogui")
-        pytest.skip("LibreOffice is missing: apt-get install -y libreoffice-writer-nogui")
-    return found
 
 
 def pages(pdf: bytes, folder: Path) -> int:
@@ -166,7 +156,7 @@ def longest_choices(db: Session) -> dict[str, str]:
 
 
 def test_the_ask_prints_on_one_page_and_the_ordinance_on_more(db: Session, tmp_path: Path) -> None:
-    program = office()
+    program = office("pdfinfo")
     longest = longest_choices(db)
     cases = {
         "strongest": {"adopter": COUNTY},
@@ -215,7 +205,7 @@ def test_without_libreoffice_pdf_is_unavailable_in_words() -> None:
 
 def test_pdfs_rendered_at_once_do_not_clash(db: Session, tmp_path: Path) -> None:
     """Each rendering has its own folder and LibreOffice profile: two at once both succeed."""
-    program = office()
+    program = office("pdfinfo")
     draft = draft_policy(db, DraftOptions.model_validate({"adopter": COUNTY}))
     source = ask_docx(draft_ask(db, draft))
     results: list[bytes] = []

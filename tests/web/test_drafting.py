@@ -4,13 +4,13 @@ words what the draft did with it, and an advocate reaches the one-page ask as a 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.conftest import office
 from tests.web.harness import assert_accessible
 
 DC_HOURS = "us-dc/law-19-194/sec-24-211-07-a"
@@ -99,8 +99,7 @@ def test_each_choice_says_what_the_draft_did_with_it(page: Page, live_server: st
 def test_an_advocate_reaches_the_one_page_ask_as_pdf_in_at_most_8_clicks(
     page: Page, live_server: str, tmp_path: Path
 ) -> None:
-    if shutil.which("soffice") is None:
-        pytest.skip("LibreOffice is missing: apt-get install -y libreoffice-writer-nogui")
+    office("pdfinfo")
     clicks = 0
     page.goto(live_server + "/")
     box = page.get_by_label("Find your county or state")
