@@ -39,6 +39,8 @@ SPANISH_PAGES = [
     "/no-such-page",
     "/map",
     "/map?layer=score",
+    "/map?layer=287g",
+    "/map/table?layer=287g",
     "/map/table",
     "/embed/map?layer=score",
 ]
