@@ -78,3 +78,39 @@ def test_every_summary_is_two_to_six_sentences(dataset: Dataset) -> None:
 def test_target_coverage(dataset: Dataset) -> None:
     assert len(dataset.protocols) >= 16
     assert len({p.jurisdiction for p in dataset.protocols}) >= 12
+
+
+# How the Department of Justice's list of 5 Aug. 2025 names each place of this KB it lists
+# (protocols/context/doj-sanctuary-jurisdiction-list-2025.md). Places of the KB it does not name
+# are left out: Orleans Parish (its record is the Sheriff's; the list names the City of New
+# Orleans), Santa Clara, King, Travis and Miami-Dade counties, Austin, and the states of
+# Massachusetts, Maryland, New Jersey and the rest.
+DOJ_LIST_2025 = {
+    "us-ca": "California",
+    "us-co": "Colorado",
+    "us-ct": "Connecticut",
+    "us-dc": "District of Columbia",
+    "us-il": "Illinois",
+    "us-ny": "New York",
+    "us-or": "Oregon",
+    "us-wa": "Washington",
+    "us-il-cook-county": "Cook County, IL",
+    "us-ca-los-angeles": "Los Angeles, CA",
+    "us-ca-san-francisco": "San Francisco, CA",
+    "us-co-denver-county": "Denver, CO",
+    "us-il-chicago": "Chicago, IL",
+    "us-ny-new-york-city": "New York City, NY",
+    "us-pa-philadelphia": "Philadelphia, PA",
+    "us-wa-seattle": "Seattle, WA",
+}
+
+
+def test_every_place_the_doj_list_names_carries_the_listing(dataset: Dataset) -> None:
+    listed: dict[str, set[str]] = {}
+    for protocol in dataset.protocols:
+        for listing in protocol.listings:
+            if listing.list_id == "doj-sanctuary-jurisdiction-list-2025":
+                listed.setdefault(protocol.jurisdiction, set()).add(listing.name)
+    for jurisdiction, name in DOJ_LIST_2025.items():
+        assert name in listed.get(jurisdiction, set()), jurisdiction
+    assert set(listed) == set(DOJ_LIST_2025), set(listed) ^ set(DOJ_LIST_2025)
