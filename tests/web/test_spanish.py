@@ -17,6 +17,7 @@ PAGES = [
     *(p for p in EVERY_PAGE if not p.startswith("/embed/")),
     "/map",
     "/map/table?layer=score",
+    "/map/table?layer=287g",
 ]
 
 
