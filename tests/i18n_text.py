@@ -106,6 +106,9 @@ def english_strings(lang: str) -> frozenset[str]:
             found |= _pieces(english)
         for spanish in strings:
             kept |= _pieces(spanish)  # what the translation keeps (a case name) is not a leak
+            # and so is the English term a translation gives in brackets, as the glossary
+            # asks ("Grupo operativo (Task force)"), wherever the page shows it.
+            kept |= {t for inner in re.findall(r"\(([^()]+)\)", spanish) for t in _pieces(inner)}
     return frozenset(found - ALLOWED - kept)
 
 

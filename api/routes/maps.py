@@ -141,6 +141,15 @@ MAP_WORDS = (
     N_("Jail enforcement"),
     N_("Task force"),
     N_("Warrant service officer"),
+    # kb.county_map's notes that hold no data (the 287(g) layer's dated notes stay English).
+    N_(
+        "The score counts the rules that govern each place on that date (docs/scoring.md): "
+        "it scores the written rules, not how they are applied."
+    ),
+    N_(
+        "Each county shows the answer that governs it: its own rule, or the state law or court "
+        "order above it (docs/layers.md)."
+    ),
 )
 
 

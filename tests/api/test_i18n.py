@@ -37,6 +37,12 @@ SPANISH_PAGES = [
     "/where/us-tx",
     "/codebook?lang=xx",
     "/no-such-page",
+    "/map",
+    "/map?layer=score",
+    "/map?layer=287g",
+    "/map/table?layer=287g",
+    "/map/table",
+    "/embed/map?layer=score",
 ]
 """Every page type (tests/api/test_pages.py's list, the place pages, errors)."""
 CATALOGUE = ROOT / "api" / "locale" / "es" / "LC_MESSAGES" / "messages.po"

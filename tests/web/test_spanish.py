@@ -13,7 +13,12 @@ from tests.web.harness import TIMEOUT_MS, PageErrors, assert_accessible
 from tests.web.test_layout import MAX_TAIL_PX, MEASURE, PHONE
 from tests.web.test_site import EVERY_PAGE, FOUR
 
-PAGES = [p for p in EVERY_PAGE if not p.startswith("/embed/")]
+PAGES = [
+    *(p for p in EVERY_PAGE if not p.startswith("/embed/")),
+    "/map",
+    "/map/table?layer=score",
+    "/map/table?layer=287g",
+]
 
 
 @pytest.fixture
@@ -72,3 +77,15 @@ def test_the_switch_keeps_the_comparison_and_the_search(page: Page, live_server:
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#q")).to_have_value("juvenile holds")
     expect(page.locator("#results-heading")).to_contain_text("result")
+
+
+def test_the_spanish_map_embed_passes_axe_and_leaves_no_english(
+    page: Page, live_server: str
+) -> None:
+    page.set_viewport_size(PHONE)
+    response = page.goto(f"{live_server}/embed/map?layer=score&lang=es")
+    assert response and response.status == 200
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("footer")).to_contain_text("Esto no es asesoría legal")
+    assert english_left(page.content(), "es") == []
+    assert_accessible(page)
