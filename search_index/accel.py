@@ -9,6 +9,7 @@ import gzip
 import json
 import re
 from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -16,9 +17,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from whoosh import scoring
+from whoosh.codec.base import Automata
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from search_index.analysis import compound_forms, compound_parts, legal_analyzer
+from search_index.analysis import compound_forms, compound_parts, index_terms, legal_analyzer
 from search_index.names import Entry
 from search_index.query import META_BOOST, WordGroup
 from search_index.schema import FACETS
@@ -50,50 +52,40 @@ BACKGROUND_WORDS = frozenset({"find", "purpos", "recit", "fact", "intent", "why"
 distinctive word's BM25F weight)."""
 
 
-def write(
-    index: Any, docs: list[dict[str, Any]], generation: Path, names: dict[str, list[Entry]]
-) -> None:
-    """Read the committed whoosh index back into flat arrays (once per build)."""
-    searcher = index.searcher(weighting=scoring.BM25F())
-    try:
-        reader = searcher.reader()
-        term_names: list[str] = []
-        offsets = [0]
-        doc_chunks: list[NDArray[np.int32]] = []
-        weight_chunks: list[NDArray[np.float64]] = []
-        # (document, position, term number) of every `content` token, for the bigram table
-        occurrences: tuple[array[int], array[int], array[int]] = (
-            array("i"),
-            array("i"),
-            array("i"),
-        )
-        for field_name in TEXT_FIELDS:
-            for raw in reader.lexicon(field_name):
-                term = raw.decode("utf-8")
-                scorer = searcher.weighting.scorer(searcher, field_name, term)
-                matcher = reader.postings(field_name, term)
-                ids: list[int] = []
-                weights: list[float] = []
-                term_number = len(term_names)
-                while matcher.is_active():
-                    ids.append(matcher.id())
-                    weights.append(scorer.score(matcher))
-                    if field_name == "content":
-                        for position in matcher.value_as("positions"):
-                            occurrences[0].append(matcher.id())
-                            occurrences[1].append(position)
-                            occurrences[2].append(term_number)
-                    matcher.next()
-                term_names.append(f"{field_name}:{term}")
-                doc_chunks.append(np.asarray(ids, dtype=np.int32))
-                weight_chunks.append(np.asarray(weights, dtype=np.float64))
-                offsets.append(offsets[-1] + len(ids))
-        coding: dict[str, list[int]] = {}
-        for raw in reader.lexicon("coding"):
-            term = raw.decode("utf-8")
-            coding[term] = [int(d) for d in reader.postings("coding", term).all_ids()]
-    finally:
-        searcher.close()
+def write(docs: list[dict[str, Any]], generation: Path, names: dict[str, list[Entry]]) -> None:
+    """Analyse every document once and write the arrays (once per build).
+
+    The text fields are analysed as whoosh's schema would analyse them (search_index.schema;
+    analysis.index_terms, held to the analyzer by a test) and weighted with whoosh's BM25F
+    formula, field lengths rounded as whoosh stores them (a test compares rankings and scores
+    with a whoosh index of the same documents)."""
+    doc_count = len(docs)
+    term_names: list[str] = []
+    numbers: dict[str, int] = {}
+    postings: dict[str, tuple[NDArray[Any], NDArray[Any], NDArray[Any]]] = {}
+    occurrences = _occurrences([doc["content"] for doc in docs])
+    meta = _repeated_occurrences([doc["meta"] for doc in docs])
+    for field_name, (occ_docs, occ_positions, occ_terms, vocabulary) in (
+        ("content", occurrences),
+        ("meta", meta),
+    ):
+        # number the field's terms in whoosh's lexicon order, after the fields before it
+        order = sorted(range(len(vocabulary)), key=lambda i: vocabulary[i])
+        renumber = np.empty(len(vocabulary), dtype=np.int64)
+        renumber[order] = np.arange(len(vocabulary), dtype=np.int64) + len(term_names)
+        for i in order:
+            numbers[f"{field_name}:{vocabulary[i]}"] = len(term_names)
+            term_names.append(f"{field_name}:{vocabulary[i]}")
+        terms = renumber[occ_terms] if len(occ_terms) else np.zeros(0, np.int64)
+        postings[field_name] = (terms, occ_docs.astype(np.int64), occ_positions)
+    term_docs, term_weights, offsets = _weighted_postings(postings, len(term_names), doc_count)
+    content_terms, content_docs, content_positions = postings["content"]
+
+    coding: dict[str, list[int]] = {}
+    for docnum, doc in enumerate(docs):
+        for term in dict.fromkeys(doc["coding"].split()):
+            coding.setdefault(term, []).append(docnum)
+    coding = dict(sorted(coding.items()))
 
     values: dict[str, list[str]] = {}
     codes: dict[str, NDArray[np.int32]] = {}
@@ -103,30 +95,34 @@ def write(
         lookup = {v: i for i, v in enumerate(values[name])}
         codes[name] = np.asarray([lookup.get(v, -1) for v in column], dtype=np.int32)
     topics = sorted({t for doc in docs for t in doc["topic"].split()})
-    topic_matrix = np.zeros((len(topics), len(docs)), dtype=np.bool_)
+    topic_rows = {t: i for i, t in enumerate(topics)}
+    topic_matrix = np.zeros((len(topics), doc_count), dtype=np.bool_)
     for docnum, doc in enumerate(docs):
         for topic in doc["topic"].split():
-            topic_matrix[topics.index(topic), docnum] = True
-    date_order = sorted(range(len(docs)), key=lambda d: (docs[d]["date"], -d))
-    date_rank = np.empty(len(docs), dtype=np.int32)
-    date_rank[date_order] = np.arange(len(docs), dtype=np.int32)
-    words = sorted(
-        {w.lower() for doc in docs for w in _WORD.findall(f"{doc['content']} {doc['meta']}")}
-    )
+            topic_matrix[topic_rows[topic], docnum] = True
+    date_order = sorted(range(doc_count), key=lambda d: (docs[d]["date"], -d))
+    date_rank = np.empty(doc_count, dtype=np.int32)
+    date_rank[date_order] = np.arange(doc_count, dtype=np.int32)
+    words: set[str] = set()
+    for text in {doc["meta"] for doc in docs}:
+        words.update(w.lower() for w in _WORD.findall(text))
+    for doc in docs:
+        words.update(w.lower() for w in _WORD.findall(doc["content"]))
 
+    occ = (content_docs.astype(np.int32), content_positions, content_terms.astype(np.int32))
     arrays: dict[str, NDArray[Any]] = {f"codes_{name}": codes[name] for name in SINGLE_FACETS}
-    arrays.update(_headings(docs, {t: i for i, t in enumerate(term_names)}))
-    arrays.update(_cites(docs, {t: i for i, t in enumerate(term_names)}))
-    arrays.update(_bigrams(*occurrences, term_count=len(term_names)))
-    arrays.update(_positions(*occurrences, term_count=len(term_names)))
+    arrays.update(_headings(docs, numbers))
+    arrays.update(_cites(docs, numbers))
+    arrays.update(_bigrams(*occ, term_count=len(term_names)))
+    arrays.update(_positions(*occ, term_count=len(term_names)))
     # numpy's stubs read **kwargs of savez as its allow_pickle flag, hence the ignore.
     # Compressed: about a fifth of the size, read once per generation (docs/performance.md).
     np.savez_compressed(
         generation / ARRAYS,
         **arrays,  # type: ignore[arg-type]
-        term_docs=np.concatenate(doc_chunks) if doc_chunks else np.zeros(0, np.int32),
-        term_weights=np.concatenate(weight_chunks) if weight_chunks else np.zeros(0, np.float64),
-        term_offsets=np.asarray(offsets, dtype=np.int64),
+        term_docs=term_docs,
+        term_weights=term_weights,
+        term_offsets=offsets,
         topic_matrix=topic_matrix,
         date_rank=date_rank,
         year=np.asarray([int(doc["year"]) for doc in docs], dtype=np.int32),
@@ -139,7 +135,7 @@ def write(
                     "values": values,
                     "topics": topics,
                     "coding": coding,
-                    "words": words,
+                    "words": sorted(words),
                     "names": names,
                 }
             ).encode("utf-8"),
@@ -148,15 +144,106 @@ def write(
     )
 
 
+Occurrences = tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.int64], list[str]]
+
+
+def _occurrences(texts: list[str]) -> Occurrences:
+    """(document, position, term) of every token of every text, terms numbered as first seen,
+    and the terms."""
+    vocabulary: dict[str, int] = {}
+    docs, positions, terms = array("i"), array("i"), array("q")
+    for docnum, text in enumerate(texts):
+        found = index_terms(text)
+        for term, position in found:
+            number = vocabulary.get(term)
+            if number is None:
+                number = vocabulary[term] = len(vocabulary)
+            terms.append(number)
+            positions.append(position)
+        docs.extend([docnum] * len(found))
+    return (
+        np.frombuffer(docs, dtype=np.int32),
+        np.frombuffer(positions, dtype=np.int32),
+        np.frombuffer(terms, dtype=np.int64),
+        list(vocabulary),
+    )
+
+
+def _repeated_occurrences(texts: list[str]) -> Occurrences:
+    """The same for texts that repeat (a law's names and overview, on each of its provisions):
+    each distinct text is analysed once."""
+    distinct = list(dict.fromkeys(texts))
+    docs, positions, terms, vocabulary = _occurrences(distinct)
+    which = {text: i for i, text in enumerate(distinct)}
+    starts = np.searchsorted(docs, np.arange(len(distinct) + 1))
+    pieces = [which[text] for text in texts]
+    lengths = np.diff(starts)[pieces] if pieces else np.zeros(0, np.int64)
+    take = (
+        np.concatenate([np.arange(starts[p], starts[p + 1]) for p in pieces])
+        if pieces
+        else np.zeros(0, np.int64)
+    )
+    return (
+        np.repeat(np.arange(len(texts), dtype=np.int32), lengths),
+        positions[take],
+        terms[take],
+        vocabulary,
+    )
+
+
+B = 0.75
+K1 = 1.2
+"""whoosh.scoring.BM25F's defaults, which the index used when whoosh scored it."""
+
+
+def _weighted_postings(
+    postings: dict[str, tuple[NDArray[Any], NDArray[Any], NDArray[Any]]],
+    term_count: int,
+    doc_count: int,
+) -> tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.int64]]:
+    """Each term's documents (in order) and BM25F weights, as whoosh's BM25FScorer computes
+    them: idf = log(N / (df + 1)) + 1; the field length of a document as whoosh stores it (one
+    byte, rounded: whoosh.util.numeric); the average from the exact total."""
+    all_docs: list[NDArray[np.int64]] = []
+    all_weights: list[NDArray[np.float64]] = []
+    all_terms: list[NDArray[np.int64]] = []
+    for terms, docs, _positions in postings.values():
+        lengths = np.bincount(docs, minlength=doc_count)
+        average = float(lengths.sum()) / (doc_count or 1) or 1.0
+        stored = np.asarray(
+            [
+                byte_to_length(length_to_byte(int(n))) if n else 1
+                for n in range(int(lengths.max(initial=0)) + 1)
+            ],
+            dtype=np.float64,
+        )[lengths]
+        key = terms * max(doc_count, 1) + docs
+        unique, tf = np.unique(key, return_counts=True)
+        term, doc = unique // max(doc_count, 1), unique % max(doc_count, 1)
+        df = np.bincount(term, minlength=term_count)
+        idf = np.log(doc_count / (df[term] + 1)) + 1
+        tf = tf.astype(np.float64)
+        weight = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * stored[doc] / average)))
+        all_docs.append(doc)
+        all_weights.append(weight)
+        all_terms.append(term)
+    terms = np.concatenate(all_terms) if all_terms else np.zeros(0, np.int64)
+    return (
+        (np.concatenate(all_docs) if all_docs else np.zeros(0, np.int64)).astype(np.int32),
+        np.concatenate(all_weights) if all_weights else np.zeros(0, np.float64),
+        np.searchsorted(terms, np.arange(term_count + 1)).astype(np.int64),
+    )
+
+
 def _bigrams(
-    docs: array[int], positions: array[int], terms: array[int], term_count: int
+    docs: NDArray[Any], positions: NDArray[Any], terms: NDArray[Any], term_count: int
 ) -> dict[str, NDArray[Any]]:
     """Every pair of terms at consecutive positions of a document (as whoosh stored them, so
     forms of a cite and stop-word gaps behave as in whoosh's phrase matcher), with its documents:
     a two-word phrase becomes one lookup."""
-    doc = np.frombuffer(docs, dtype=np.int32).astype(np.int64)
-    pos = np.frombuffer(positions, dtype=np.int32).astype(np.int64)
-    term = np.frombuffer(terms, dtype=np.int32).astype(np.int64)
+    doc = np.asarray(docs, dtype=np.int64)
+    pos = np.asarray(positions, dtype=np.int64)
+    term = np.asarray(terms, dtype=np.int64)
     stride = int(pos.max()) + 2 if len(pos) else 1
     keys = doc * stride + pos
     order = np.argsort(keys, kind="stable")
@@ -184,13 +271,12 @@ def _bigrams(
 def _headings(docs: list[dict[str, Any]], numbers: dict[str, int]) -> dict[str, NDArray[Any]]:
     """Which documents hold each `content` term in their heading (a heading that says what the
     query asks is the provision that answers it)."""
-    analyzer = legal_analyzer(stem=True)
     pairs = sorted(
         {
-            (numbers[f"content:{token.text}"], docnum)
+            (numbers[f"content:{term}"], docnum)
             for docnum, doc in enumerate(docs)
-            for token in analyzer(doc["heading"])
-            if f"content:{token.text}" in numbers
+            for term, _position in index_terms(doc["heading"])
+            if f"content:{term}" in numbers
         }
     )
     terms = np.asarray([t for t, _d in pairs], dtype=np.int64)
@@ -229,19 +315,18 @@ def _cites(docs: list[dict[str, Any]], numbers: dict[str, int]) -> dict[str, NDA
     }
 
 
-PHRASE_SLACK = 64
-"""Longest phrase the position arrays check; longer ones go to whoosh."""
 POSITION_STRIDE = 1 << 21
+"""More than any document's positions: (document, position) as one number."""
 
 
 def _positions(
-    docs: array[int], positions: array[int], terms: array[int], term_count: int
+    docs: NDArray[Any], positions: NDArray[Any], terms: NDArray[Any], term_count: int
 ) -> dict[str, NDArray[Any]]:
     """Every occurrence of every `content` term as (document, position), grouped by term, so a
     phrase of any length is checked by intersecting shifted positions."""
-    doc = np.frombuffer(docs, dtype=np.int32)
-    pos = np.frombuffer(positions, dtype=np.int32)
-    term = np.frombuffer(terms, dtype=np.int32)
+    doc = np.asarray(docs, dtype=np.int32)
+    pos = np.asarray(positions, dtype=np.int32)
+    term = np.asarray(terms, dtype=np.int32)
     order = np.lexsort((pos, doc, term))
     return {
         "occurrence_docs": doc[order].copy(),
@@ -280,6 +365,7 @@ class Accelerator:
     cite_depths: NDArray[np.int16]
     cite_offsets: NDArray[np.int64]
     _where_memo: dict[tuple[str, tuple[str, ...]], Mask] = field(default_factory=dict)
+    _content_terms: list[str] | None = None
 
     @classmethod
     def load(cls, generation: Path) -> Accelerator:
@@ -313,6 +399,32 @@ class Accelerator:
             cite_depths=arrays["cite_depths"],
             cite_offsets=arrays["cite_offsets"],
         )
+
+    def terms_within(self, term: str, distance: int) -> list[str]:
+        """The `content` terms within `distance` edits of `term` sharing its first letter, in
+        lexicon order: what whoosh's reader.terms_within finds, with the same automaton."""
+        terms = self.content_terms()
+        dfa = Automata.levenshtein_dfa(term, distance, 1)
+        found: list[str] = []
+        match = dfa.next_valid_string(terms[0]) if terms else None
+        while match:
+            i = bisect_left(terms, match)
+            if i == len(terms):
+                break
+            key = terms[i]
+            if key == match:
+                found.append(match)
+                key += "\0"
+            match = dfa.next_valid_string(key)
+        return found
+
+    def content_terms(self) -> list[str]:
+        """Every `content` term, sorted (the arrays number them in this order, from 0)."""
+        if self._content_terms is None:
+            self._content_terms = [
+                t[len("content:") :] for t in self.term_index if t.startswith("content:")
+            ]
+        return self._content_terms
 
     def postings(self, field_name: str, term: str) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
         i = self.term_index.get(f"{field_name}:{term}")
@@ -408,16 +520,14 @@ class Accelerator:
                 previous = None
         return pairs
 
-    def phrase(self, terms: list[str]) -> Mask | None:
+    def phrase(self, terms: list[str]) -> Mask:
         """Documents holding the phrase: one term from its postings, two from the bigram table,
-        more by intersecting shifted positions; None past PHRASE_SLACK terms (whoosh decides)."""
+        more by intersecting shifted positions."""
         mask = ~self.everything()
         if len(terms) == 1:
             docs, _weights = self.postings("content", terms[0])
             mask[docs] = True
             return mask
-        if len(terms) > PHRASE_SLACK:
-            return None
         numbers = [self.term_index.get(f"content:{t}") for t in terms]
         known = [n for n in numbers if n is not None]
         if len(known) < len(numbers):
@@ -442,9 +552,11 @@ class Accelerator:
             low, high = self.occurrence_offsets[number], self.occurrence_offsets[number + 1]
             docs = self.occurrence_docs[low:high]
             keep = candidates[docs]
+            # the word `shift` places into the phrase, at the position where the phrase starts
+            keep &= self.occurrence_positions[low:high] >= shift
             docs = docs[keep].astype(np.int64)
             positions = self.occurrence_positions[low:high][keep].astype(np.int64)
-            shifted = docs * POSITION_STRIDE + positions + (PHRASE_SLACK - shift)
+            shifted = docs * POSITION_STRIDE + positions - shift
             keys = shifted if keys is None else np.intersect1d(keys, shifted)
             if not len(keys):
                 break

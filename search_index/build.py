@@ -8,17 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
-from whoosh.index import create_in
 
 from kb import store
 from kb.errors import BuildFailed
-from search_index import accel
+from search_index import accel, stored
 from search_index.generations import discard, new_generation, switch_to
-from search_index.schema import documents, make_schema, name_table
+from search_index.schema import documents, name_table
 
 VERSION_FILE = "KB_VERSION"
 FORMAT_FILE = "KB_INDEX_FORMAT"
-INDEX_FORMAT = "6"
+INDEX_FORMAT = "7"
 """Bump when the schema, the analysis or the arrays change: older generations are then rebuilt
 (`kb serve`) or refused with a clear message, never half-read."""
 
@@ -46,14 +45,11 @@ def build_index(
         names = name_table(db)
     generation = new_generation(index_dir)
     try:
-        index = create_in(str(generation), make_schema())
-        writer = index.writer(limitmb=256)
-        for n, doc in enumerate(docs, start=1):
-            writer.add_document(**doc)
-            if progress is not None and (n % 500 == 0 or n == len(docs)):
-                progress(n, len(docs))
-        writer.commit(optimize=True)
-        accel.write(index, docs, generation, names)
+        # Format 7: no whoosh segment; the arrays and the stored documents are the index.
+        stored.write(docs, generation)
+        accel.write(docs, generation, names)
+        if progress is not None:
+            progress(len(docs), len(docs))
         (generation / VERSION_FILE).write_text(info.version)
         (generation / FORMAT_FILE).write_text(INDEX_FORMAT)
         switch_to(index_dir, generation)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.index import create_in
 
 from kb import store
 from kb.codebook import value_text
@@ -22,6 +24,12 @@ META = ("jurisdiction_name", "short_name", "title", "citation", "overview")
 
 
 def make_schema() -> Schema:
+    """How each field is analysed, weighted and stored, as a whoosh schema.
+
+    Since index format 7 no whoosh index is written: search_index.accel analyses and weighs the
+    documents itself and search_index.stored keeps the stored fields. The schema stays the
+    definition they follow, and `reference_index` builds a whoosh index of the same documents
+    with it, which the tests hold the arrays to (rankings, scores, phrases, fuzzy words)."""
     return Schema(
         id=ID(stored=True, unique=True),
         kind=ID(stored=True),
@@ -126,6 +134,18 @@ def _with_content(doc: dict[str, Any]) -> dict[str, Any]:
     doc["meta"] = "\n".join(str(doc[name]) for name in META)
     del doc["overview"], doc["short_name"]  # searched through `meta`, not stored
     return doc
+
+
+def reference_index(docs: list[dict[str, Any]], path: Path) -> Any:
+    """A whoosh index of `docs` in make_schema(), document numbers as in the arrays (tests and
+    benchmarks compare with it; slow: whoosh analyses and writes in Python)."""
+    path.mkdir(parents=True, exist_ok=True)
+    index = create_in(str(path), make_schema())
+    writer = index.writer(limitmb=256)
+    for doc in docs:
+        writer.add_document(**doc)
+    writer.commit(optimize=True)
+    return index
 
 
 def name_table(db: Session) -> dict[str, list[Entry]]:

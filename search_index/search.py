@@ -1,10 +1,10 @@
 """Searching the current index generation: ranked hits, facet counts, safe highlights, suggestions.
 
 One SearchIndex per process. It opens the generation that `current` points at once, for every
-thread (one whoosh searcher, used under a lock, and the arrays of search_index.accel), and opens
-another only when a build switches generations. Queries are answered from those
-arrays (BM25F weights from whoosh's scorer); whoosh expands fuzzy words, reads stored fields and
-decides phrases longer than accel.PHRASE_SLACK words.
+thread (the arrays of search_index.accel and the stored documents of search_index.stored), and
+opens another only when a build switches generations. Queries are answered from those arrays
+(BM25F weights as whoosh's scorer computes them); whoosh's code still analyses queries, expands
+fuzzy words (its Levenshtein automaton, over the arrays' terms) and highlights.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 from whoosh import highlight
 from whoosh.analysis import Token
-from whoosh.index import EmptyIndexError, open_dir
 from whoosh.spelling import ListCorrector
 
 from kb.errors import IndexUnavailable, QuerySyntaxError
@@ -30,6 +29,7 @@ from search_index.build import generation_version
 from search_index.generations import current_generation
 from search_index.query import NOT_SEARCHED, ParsedQuery, WordGroup, analyzed, parse
 from search_index.results import Hit, SearchResult
+from search_index.stored import StoredFields
 
 __all__ = ["MAX_PER_PAGE", "SORTS", "Hit", "SearchIndex", "SearchResult", "minimum_matched"]
 
@@ -125,9 +125,8 @@ NOT_READY = "the search index is not ready: run `kb index`"
 
 
 class _Generation:
-    """One opened index generation, shared by every thread: the arrays, and one whoosh searcher
-    used under `lock` (a searcher reads its files through shared handles). Stored fields are
-    remembered per document, so most searches need no whoosh call at all."""
+    """One opened index generation, shared by every thread: the arrays and the stored
+    documents; the documents read are remembered (under `lock`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -139,13 +138,12 @@ class _Generation:
                 NOT_READY,
             )
         try:
-            self.index = open_dir(str(path))
             self.accel = Accelerator.load(path)
-        except (EmptyIndexError, OSError, ValueError) as exc:
+            self.stored = StoredFields(path)
+        except (OSError, ValueError, KeyError) as exc:
             raise IndexUnavailable(
                 f"cannot open the search index at {path}: run `kb index`", NOT_READY
             ) from exc
-        self.searcher = self.index.searcher()
         self.lock = threading.Lock()
         self.version = version
         self.codebook_keys = frozenset(term.split("=", 1)[0] for term in self.accel.coding)
@@ -164,7 +162,7 @@ class _Generation:
         with self.lock:
             found = self._stored.get(docnum)
             if found is None:
-                found = self._stored[docnum] = self.searcher.stored_fields(docnum)
+                found = self._stored[docnum] = self.stored.get(docnum)
                 if len(self._stored) > STORED_MEMO:
                     self._stored.popitem(last=False)
             else:
@@ -221,8 +219,6 @@ class SearchIndex:
         mask = self._filter_mask(gen.accel, parsed)
         for phrase in parsed.phrases:
             phrase_mask = gen.accel.phrase(phrase)
-            if phrase_mask is None:  # a very long phrase: whoosh's phrase matcher decides
-                phrase_mask = self._whoosh_mask(gen, parsed)
             mask &= phrase_mask
         scores = rank = None
         group_masks: list[Mask] = []
@@ -275,20 +271,8 @@ class SearchIndex:
     def _fuzzy_group(gen: _Generation, term: str, distance: int) -> WordGroup:
         """The indexed words within `distance` edits (same first letter), as whoosh's FuzzyTerm
         finds them; a document matches if it holds any."""
-        with gen.lock:
-            reader = gen.searcher.reader()
-            words = list(reader.terms_within("content", term, distance, prefix=1))
+        words = gen.accel.terms_within(term, distance)
         return WordGroup(f"{term}~", tuple((w,) for w in words) or ((term,),), fields=("content",))
-
-    @staticmethod
-    def _whoosh_mask(gen: _Generation, parsed: ParsedQuery) -> Mask:
-        mask = np.zeros(gen.accel.doc_count, dtype=np.bool_)
-        with gen.lock:
-            found = np.fromiter(
-                gen.searcher.docs_for_query(parsed.phrases_and_filters()), dtype=np.int64
-            )
-        mask[found] = True
-        return mask
 
     @staticmethod
     def _filter_mask(accel: Accelerator, parsed: ParsedQuery) -> Mask:

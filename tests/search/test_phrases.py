@@ -1,8 +1,10 @@
-"""Two-word phrases are found from the bigram table; it must agree with whoosh's phrase matcher."""
+"""Phrases are found from the bigram table and the positions; fuzzy words are expanded over the
+arrays' terms: both must agree with whoosh's own index of the same documents."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,30 +38,53 @@ def word_triples() -> list[str]:
     return [*triples[:500], "serious or violent felony", "civil immigration detainer"]
 
 
-def test_array_phrases_match_whoosh_phrases(index: SearchIndex) -> None:
+def long_phrases() -> list[str]:
+    """Phrases of 4 words to whole summaries (past 64 words, once handed to whoosh), from the
+    content itself."""
+    dataset = load_valid_dataset(PROTOCOLS)
+    summaries = [v.summary.replace('"', "") for p in dataset.protocols for v in p.provisions]
+    phrases = []
+    for i, summary in enumerate(summaries[::7]):
+        words = summary.split()
+        length = [4, 6, 9, 15, 30][i % 5]
+        if len(words) >= length:
+            phrases.append(" ".join(words[:length]))
+    return phrases[:50] + sorted(summaries, key=len)[-10:]
+
+
+def test_array_phrases_match_whoosh_phrases(index: SearchIndex, whoosh_searcher: Any) -> None:
     generation = index._generation()
-    checked = {2: 0, 3: 0}
-    for text in word_pairs() + word_triples():
+    checked: dict[int, int] = {2: 0, 3: 0}
+    longest = 0
+    for text in word_pairs() + word_triples() + long_phrases():
         terms = analyzed(text)
-        if len(terms) not in checked:
+        if len(terms) < 2:
             continue
         ours = generation.accel.phrase(terms)
-        assert ours is not None
-        theirs = sorted(generation.searcher.docs_for_query(wq.Phrase("content", terms)))
+        theirs = sorted(whoosh_searcher.docs_for_query(wq.Phrase("content", terms)))
         assert np.flatnonzero(ours).tolist() == theirs, text
-        checked[len(terms)] += 1
-    assert checked[2] > 150 and checked[3] > 100
+        checked[min(len(terms), 4)] = checked.get(min(len(terms), 4), 0) + 1
+        longest = max(longest, len(terms))
+    assert checked[2] > 150 and checked[3] > 100 and checked[4] >= 25
+    assert longest > 64  # once past what the arrays checked, handed to whoosh
 
 
 @pytest.mark.parametrize(
     "word", ["warant", "detaner", "juvenle", "relase", "sherif", "imigration", "cort"]
 )
-def test_fuzzy_words_find_what_whoosh_fuzzy_finds(index: SearchIndex, word: str) -> None:
-    """A fuzzy word is expanded by whoosh and matched from the arrays: the same documents."""
+def test_fuzzy_words_find_what_whoosh_fuzzy_finds(
+    index: SearchIndex, whoosh_searcher: Any, word: str
+) -> None:
+    """A fuzzy word is expanded with whoosh's automaton over the arrays' terms and matched from
+    the arrays: the same words and documents as whoosh's FuzzyTerm on its own index."""
     generation = index._generation()
+    reader = whoosh_searcher.reader()
     for distance in (1, 2):
         ours = index.search(f"{word}~{distance}", per_page=1, with_facets=False).total
         fuzzy = wq.FuzzyTerm("content", analyzed(word)[0], maxdist=distance)
-        theirs = len(list(generation.searcher.docs_for_query(fuzzy)))
+        theirs = len(list(whoosh_searcher.docs_for_query(fuzzy)))
         assert ours == theirs, (word, distance)
+        term = analyzed(word)[0]
+        expected = list(reader.terms_within("content", term, distance, prefix=1))
+        assert generation.accel.terms_within(term, distance) == expected
     assert index.search(f"{word}~", per_page=1).total > 0

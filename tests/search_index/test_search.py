@@ -1,4 +1,4 @@
-"""Search over a real whoosh index built from the fixture content."""
+"""Search over a real index built from the fixture content."""
 
 from __future__ import annotations
 
@@ -191,12 +191,20 @@ def test_a_failed_index_build_keeps_the_current_index(tmp_path: Path, index: Sea
         "jail detainer",
     ],
 )
-def test_array_ranking_matches_whoosh_ranking(index: SearchIndex, query: str) -> None:
+def test_array_ranking_matches_whoosh_ranking(
+    index: SearchIndex, tmp_path: Path, query: str
+) -> None:
     """Words, filters, phrases and thesaurus forms are scored from arrays; on the records that
-    match every word whoosh must agree on the order and the scores (whoosh requires every word;
-    the heading, adjacency and name bonuses come on top, search_index.accel.bonus)."""
+    match every word whoosh, on its own index of the same documents, must agree on the order
+    and the scores (whoosh requires every word; the heading, adjacency and name bonuses come on
+    top, search_index.accel.bonus)."""
+    from kb import store
     from search_index.query import parse
+    from search_index.schema import documents, reference_index
 
+    with store.session(make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}")) as db:
+        docs = list(documents(db))
+    searcher = reference_index(docs, tmp_path / "whoosh").searcher()
     generation = index._generation()
     parsed = parse(query, generation.codebook_keys, generation.names)
     assert not parsed.fuzzy and parsed.text_query is not None
@@ -208,7 +216,7 @@ def test_array_ranking_matches_whoosh_ranking(index: SearchIndex, query: str) ->
     for group_mask in masks:
         mask &= group_mask
     ours = generation.accel.top(mask, scores, 10)
-    expected = generation.searcher.search(parsed.text_query, filter=parsed.filter_query(), limit=10)
+    expected = searcher.search(parsed.text_query, filter=parsed.filter_query(), limit=10)
     assert [generation.stored_fields(d)["id"] for d in ours] == [hit["id"] for hit in expected]
     assert [scores[d] for d in ours] == pytest.approx([hit.score for hit in expected])
     assert int(mask.sum()) == len(expected)
@@ -307,7 +315,7 @@ def test_an_index_from_another_format_is_refused_clearly(
 
 
 def test_one_generation_serves_every_thread(index: SearchIndex) -> None:
-    """Threads share one opened generation (one whoosh searcher under a lock), not one each:
+    """Threads share one opened generation (the arrays, the stored documents), not one each:
     forty threads once meant forty copies of the index in memory."""
     from concurrent.futures import ThreadPoolExecutor
 
