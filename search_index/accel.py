@@ -8,10 +8,12 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zipfile
 from array import array
 from bisect import bisect_left
+from collections import defaultdict
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import count, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,13 @@ from numpy.typing import NDArray
 from whoosh.codec.base import Automata
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from search_index.analysis import compound_forms, compound_parts, index_terms, legal_analyzer
+from search_index.analysis import (
+    TOKEN_PATTERN,
+    compound_forms,
+    compound_parts,
+    index_forms,
+    legal_analyzer,
+)
 from search_index.names import Entry
 from search_index.query import META_BOOST, WordGroup
 from search_index.schema import FACETS
@@ -56,29 +64,31 @@ def write(docs: list[dict[str, Any]], generation: Path, names: dict[str, list[En
     """Analyse every document once and write the arrays (once per build).
 
     The text fields are analysed as whoosh's schema would analyse them (search_index.schema;
-    analysis.index_terms, held to the analyzer by a test) and weighted with whoosh's BM25F
+    _Analysis, held to the analyzer by a test) and weighted with whoosh's BM25F
     formula, field lengths rounded as whoosh stores them (a test compares rankings and scores
     with a whoosh index of the same documents)."""
     doc_count = len(docs)
     term_names: list[str] = []
     numbers: dict[str, int] = {}
     postings: dict[str, tuple[NDArray[Any], NDArray[Any], NDArray[Any]]] = {}
-    occurrences = _occurrences([doc["content"] for doc in docs])
-    meta = _repeated_occurrences([doc["meta"] for doc in docs])
-    for field_name, (occ_docs, occ_positions, occ_terms, vocabulary) in (
-        ("content", occurrences),
-        ("meta", meta),
-    ):
+    renumbered: dict[str, NDArray[np.int64]] = {}
+    analysis = _Analysis()
+    fields = {
+        "content": analysis.occurrences([doc["content"] for doc in docs]),
+        "meta": analysis.repeated_occurrences([doc["meta"] for doc in docs]),
+    }
+    vocabulary = analysis.vocabulary()
+    for field_name, (occ_docs, occ_positions, occ_terms) in fields.items():
         # number the field's terms in whoosh's lexicon order, after the fields before it
-        order = sorted(range(len(vocabulary)), key=lambda i: vocabulary[i])
-        renumber = np.empty(len(vocabulary), dtype=np.int64)
-        renumber[order] = np.arange(len(vocabulary), dtype=np.int64) + len(term_names)
+        held = np.unique(occ_terms)
+        order = sorted(held.tolist(), key=vocabulary.__getitem__)
+        renumber = np.full(len(vocabulary), -1, dtype=np.int64)
+        renumber[order] = np.arange(len(order), dtype=np.int64) + len(term_names)
         for i in order:
             numbers[f"{field_name}:{vocabulary[i]}"] = len(term_names)
             term_names.append(f"{field_name}:{vocabulary[i]}")
-        terms = renumber[occ_terms] if len(occ_terms) else np.zeros(0, np.int64)
-        postings[field_name] = (terms, occ_docs.astype(np.int64), occ_positions)
-    term_docs, term_weights, offsets = _weighted_postings(postings, len(term_names), doc_count)
+        postings[field_name] = (renumber[occ_terms], occ_docs, occ_positions)
+        renumbered[field_name] = renumber
     content_terms, content_docs, content_positions = postings["content"]
 
     coding: dict[str, list[int]] = {}
@@ -103,29 +113,24 @@ def write(docs: list[dict[str, Any]], generation: Path, names: dict[str, list[En
     date_order = sorted(range(doc_count), key=lambda d: (docs[d]["date"], -d))
     date_rank = np.empty(doc_count, dtype=np.int32)
     date_rank[date_order] = np.arange(doc_count, dtype=np.int32)
-    words: set[str] = set()
-    for text in {doc["meta"] for doc in docs}:
-        words.update(w.lower() for w in _WORD.findall(text))
-    for doc in docs:
-        words.update(w.lower() for w in _WORD.findall(doc["content"]))
+    texts = "\n".join([*dict.fromkeys(doc["meta"] for doc in docs), *(d["content"] for d in docs)])
+    words = {w.lower() for w in set(_WORD.findall(texts))}
 
     occ = (content_docs.astype(np.int32), content_positions, content_terms.astype(np.int32))
     arrays: dict[str, NDArray[Any]] = {f"codes_{name}": codes[name] for name in SINGLE_FACETS}
-    arrays.update(_headings(docs, numbers))
+    arrays.update(_headings(analysis, docs, renumbered["content"], len(term_names)))
     arrays.update(_cites(docs, numbers))
     arrays.update(_bigrams(*occ, term_count=len(term_names)))
     arrays.update(_positions(*occ, term_count=len(term_names)))
-    # numpy's stubs read **kwargs of savez as its allow_pickle flag, hence the ignore.
-    # Compressed: about a fifth of the size, read once per generation (docs/performance.md).
-    np.savez_compressed(
+    arrays.update(_postings(postings, len(term_names), doc_count))
+    _save(
         generation / ARRAYS,
-        **arrays,  # type: ignore[arg-type]
-        term_docs=term_docs,
-        term_weights=term_weights,
-        term_offsets=offsets,
-        topic_matrix=topic_matrix,
-        date_rank=date_rank,
-        year=np.asarray([int(doc["year"]) for doc in docs], dtype=np.int32),
+        {
+            **arrays,
+            "topic_matrix": topic_matrix,
+            "date_rank": date_rank,
+            "year": np.asarray([int(doc["year"]) for doc in docs], dtype=np.int32),
+        },
     )
     (generation / LISTS).write_bytes(
         gzip.compress(
@@ -144,51 +149,83 @@ def write(docs: list[dict[str, Any]], generation: Path, names: dict[str, list[En
     )
 
 
-Occurrences = tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.int64], list[str]]
+Occurrences = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]
 
 
-def _occurrences(texts: list[str]) -> Occurrences:
-    """(document, position, term) of every token of every text, terms numbered as first seen,
-    and the terms."""
-    vocabulary: dict[str, int] = {}
-    docs, positions, terms = array("i"), array("i"), array("q")
-    for docnum, text in enumerate(texts):
-        found = index_terms(text)
-        for term, position in found:
-            number = vocabulary.get(term)
-            if number is None:
-                number = vocabulary[term] = len(vocabulary)
-            terms.append(number)
-            positions.append(position)
-        docs.extend([docnum] * len(found))
-    return (
-        np.frombuffer(docs, dtype=np.int32),
-        np.frombuffer(positions, dtype=np.int32),
-        np.frombuffer(terms, dtype=np.int64),
-        list(vocabulary),
-    )
+class _Analysis:
+    """Every text of a build analysed as legal_analyzer(stem=True) indexes it, fast: each distinct token
+    (as written) is analysed once, a text becomes a list of token numbers, and stop words,
+    positions and the extra forms of cites are worked out with numpy over all texts at once.
+    Terms are numbered as first seen, shared by every field."""
 
+    def __init__(self) -> None:
+        self.tokens: defaultdict[str, int] = defaultdict(count().__next__)
+        self.terms: dict[str, int] = {}
+        self.token_terms: list[tuple[int, ...]] = []
 
-def _repeated_occurrences(texts: list[str]) -> Occurrences:
-    """The same for texts that repeat (a law's names and overview, on each of its provisions):
-    each distinct text is analysed once."""
-    distinct = list(dict.fromkeys(texts))
-    docs, positions, terms, vocabulary = _occurrences(distinct)
-    which = {text: i for i, text in enumerate(distinct)}
-    starts = np.searchsorted(docs, np.arange(len(distinct) + 1))
-    pieces = [which[text] for text in texts]
-    lengths = np.diff(starts)[pieces] if pieces else np.zeros(0, np.int64)
-    take = (
-        np.concatenate([np.arange(starts[p], starts[p + 1]) for p in pieces])
-        if pieces
-        else np.zeros(0, np.int64)
-    )
-    return (
-        np.repeat(np.arange(len(texts), dtype=np.int32), lengths),
-        positions[take],
-        terms[take],
-        vocabulary,
-    )
+    def vocabulary(self) -> list[str]:
+        return list(self.terms)
+
+    def occurrences(self, texts: list[str]) -> Occurrences:
+        """(text number, position, term) of every term indexed from each text."""
+        lookup = self.tokens.__getitem__
+        findall = TOKEN_PATTERN.findall
+        numbers: array[int] = array("q")
+        lengths: array[int] = array("q")
+        for written in texts:
+            found = list(map(lookup, findall(written)))
+            numbers.extend(found)
+            lengths.append(len(found))
+        for new in list(self.tokens)[len(self.token_terms) :]:
+            self.token_terms.append(
+                tuple(
+                    self.terms.setdefault(form, len(self.terms))
+                    for form in index_forms(new.lower())
+                )
+            )
+        form_counts = np.asarray([len(t) for t in self.token_terms], dtype=np.int64)
+        form_starts = np.cumsum(form_counts) - form_counts
+        form_terms = np.asarray([f for t in self.token_terms for f in t], dtype=np.int64)
+
+        token = np.frombuffer(numbers, dtype=np.int64)
+        length = np.frombuffer(lengths, dtype=np.int64)
+        text = np.repeat(np.arange(len(texts), dtype=np.int64), length)
+        index = np.arange(len(token), dtype=np.int64) - np.repeat(
+            np.cumsum(length) - length, length
+        )
+        kept = form_counts[token] > 0
+        token, text, index = token[kept], text[kept], index[kept]
+        # whoosh's StopFilter renumbers: a text's first kept token keeps its number, the next
+        # ones follow it
+        kept_per_text = np.bincount(text, minlength=len(texts))
+        first = np.cumsum(kept_per_text) - kept_per_text
+        rank = np.arange(len(token), dtype=np.int64) - first[text]
+        position = index[first[text]] + rank if len(token) else rank
+        forms = form_counts[token]
+        within = np.arange(int(forms.sum()), dtype=np.int64) - np.repeat(
+            np.cumsum(forms) - forms, forms
+        )
+        terms = form_terms[np.repeat(form_starts[token], forms) + within]
+        return np.repeat(text, forms), np.repeat(position, forms), terms
+
+    def repeated_occurrences(self, texts: list[str]) -> Occurrences:
+        """The same for texts that repeat (a law's names and overview, on each of its
+        provisions): each distinct text is analysed once."""
+        distinct = list(dict.fromkeys(texts))
+        docs, positions, terms = self.occurrences(distinct)
+        which = {text: i for i, text in enumerate(distinct)}
+        starts = np.searchsorted(docs, np.arange(len(distinct) + 1))
+        pieces = np.asarray([which[text] for text in texts], dtype=np.int64)
+        lengths = (starts[1:] - starts[:-1])[pieces]
+        take = np.repeat(starts[:-1][pieces], lengths) + (
+            np.arange(int(lengths.sum()), dtype=np.int64)
+            - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        )
+        return (
+            np.repeat(np.arange(len(texts), dtype=np.int64), lengths),
+            positions[take],
+            terms[take],
+        )
 
 
 B = 0.75
@@ -196,43 +233,76 @@ K1 = 1.2
 """whoosh.scoring.BM25F's defaults, which the index used when whoosh scored it."""
 
 
-def _weighted_postings(
+def _postings(
     postings: dict[str, tuple[NDArray[Any], NDArray[Any], NDArray[Any]]],
     term_count: int,
     doc_count: int,
-) -> tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.int64]]:
-    """Each term's documents (in order) and BM25F weights, as whoosh's BM25FScorer computes
-    them: idf = log(N / (df + 1)) + 1; the field length of a document as whoosh stores it (one
-    byte, rounded: whoosh.util.numeric); the average from the exact total."""
+) -> dict[str, NDArray[Any]]:
+    """Each term's documents (in order) and frequency there, and each field's length in every
+    document: what BM25F weights are computed from when a generation is read (_bm25f)."""
     all_docs: list[NDArray[np.int64]] = []
-    all_weights: list[NDArray[np.float64]] = []
+    all_tf: list[NDArray[np.int64]] = []
     all_terms: list[NDArray[np.int64]] = []
-    for terms, docs, _positions in postings.values():
-        lengths = np.bincount(docs, minlength=doc_count)
+    arrays: dict[str, NDArray[Any]] = {}
+    stride = max(doc_count, 1)
+    for field_name, (terms, docs, _positions) in postings.items():
+        arrays[f"length_{field_name}"] = np.bincount(docs, minlength=doc_count).astype(np.int32)
+        unique, tf = np.unique(terms * stride + docs, return_counts=True)
+        all_terms.append(unique // stride)
+        all_docs.append(unique % stride)
+        all_tf.append(tf)
+    terms = np.concatenate(all_terms) if all_terms else np.zeros(0, np.int64)
+    tfs = np.concatenate(all_tf) if all_tf else np.zeros(0, np.int64)
+    arrays["term_docs"] = (np.concatenate(all_docs) if all_docs else np.zeros(0, np.int64)).astype(
+        np.int32
+    )
+    arrays["term_tf"] = tfs.astype(np.uint16 if tfs.max(initial=0) < 1 << 16 else np.uint32)
+    arrays["term_offsets"] = np.searchsorted(terms, np.arange(term_count + 1)).astype(np.int64)
+    return arrays
+
+
+B = 0.75
+K1 = 1.2
+"""whoosh.scoring.BM25F's defaults, which the index used when whoosh scored it."""
+
+
+def _bm25f(
+    term_names: list[str], arrays: dict[str, NDArray[Any]], doc_count: int
+) -> NDArray[np.float64]:
+    """Every posting's BM25F weight, as whoosh's BM25FScorer computes it: idf = log(N / (df +
+    1)) + 1; a document's field length as whoosh stores it (one byte, rounded:
+    whoosh.util.numeric); the field's average length from the exact total."""
+    offsets = arrays["term_offsets"]
+    weights = np.zeros(len(arrays["term_docs"]), dtype=np.float64)
+    fields = [name.split(":", 1)[0] for name in term_names]
+    for field_name in dict.fromkeys(fields):
+        first = fields.index(field_name)
+        last = len(fields) - fields[::-1].index(field_name)
+        low, high = int(offsets[first]), int(offsets[last])
+        lengths = arrays[f"length_{field_name}"].astype(np.int64)
         average = float(lengths.sum()) / (doc_count or 1) or 1.0
-        stored = np.asarray(
+        rounded = np.asarray(
             [
-                byte_to_length(length_to_byte(int(n))) if n else 1
+                byte_to_length(length_to_byte(n)) if n else 1
                 for n in range(int(lengths.max(initial=0)) + 1)
             ],
             dtype=np.float64,
         )[lengths]
-        key = terms * max(doc_count, 1) + docs
-        unique, tf = np.unique(key, return_counts=True)
-        term, doc = unique // max(doc_count, 1), unique % max(doc_count, 1)
-        df = np.bincount(term, minlength=term_count)
-        idf = np.log(doc_count / (df[term] + 1)) + 1
-        tf = tf.astype(np.float64)
-        weight = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * stored[doc] / average)))
-        all_docs.append(doc)
-        all_weights.append(weight)
-        all_terms.append(term)
-    terms = np.concatenate(all_terms) if all_terms else np.zeros(0, np.int64)
-    return (
-        (np.concatenate(all_docs) if all_docs else np.zeros(0, np.int64)).astype(np.int32),
-        np.concatenate(all_weights) if all_weights else np.zeros(0, np.float64),
-        np.searchsorted(terms, np.arange(term_count + 1)).astype(np.int64),
-    )
+        df = np.diff(offsets[first : last + 1])
+        idf = np.repeat(np.log(doc_count / (df + 1)) + 1, df)
+        tf = arrays["term_tf"][low:high].astype(np.float64)
+        fl = rounded[arrays["term_docs"][low:high]]
+        weights[low:high] = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / average)))
+    return weights
+
+
+def _save(path: Path, arrays: dict[str, NDArray[Any]]) -> None:
+    """np.savez_compressed at deflate level 1: a third of the time of its level 6 for a few
+    percent more bytes (docs/performance.md)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, value in arrays.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, np.asanyarray(value), allow_pickle=False)
 
 
 def _bigrams(
@@ -268,21 +338,21 @@ def _bigrams(
     }
 
 
-def _headings(docs: list[dict[str, Any]], numbers: dict[str, int]) -> dict[str, NDArray[Any]]:
+def _headings(
+    analysis: _Analysis, docs: list[dict[str, Any]], numbers: NDArray[np.int64], term_count: int
+) -> dict[str, NDArray[Any]]:
     """Which documents hold each `content` term in their heading (a heading that says what the
     query asks is the provision that answers it)."""
-    pairs = sorted(
-        {
-            (numbers[f"content:{term}"], docnum)
-            for docnum, doc in enumerate(docs)
-            for term, _position in index_terms(doc["heading"])
-            if f"content:{term}" in numbers
-        }
-    )
-    terms = np.asarray([t for t, _d in pairs], dtype=np.int64)
+    heading_docs, _positions, terms = analysis.repeated_occurrences([d["heading"] for d in docs])
+    if len(terms):  # a heading's terms are in the text, which holds the heading
+        numbers = np.concatenate([numbers, np.full(len(analysis.terms) - len(numbers), -1)])
+    term = numbers[terms]
+    keys = np.unique(term[term >= 0] * max(len(docs), 1) + heading_docs[term >= 0])
     return {
-        "heading_docs": np.asarray([d for _t, d in pairs], dtype=np.int32),
-        "heading_offsets": np.searchsorted(terms, np.arange(len(numbers) + 1)).astype(np.int64),
+        "heading_docs": (keys % max(len(docs), 1)).astype(np.int32),
+        "heading_offsets": np.searchsorted(
+            keys // max(len(docs), 1), np.arange(term_count + 1)
+        ).astype(np.int64),
     }
 
 
@@ -291,21 +361,27 @@ def _cites(docs: list[dict[str, Any]], numbers: dict[str, int]) -> dict[str, NDA
     subdivisions deeper their cite goes (`7282.5(a)` 1, `7282.5(a)(4)` 2)."""
     analyzer = legal_analyzer(stem=False)
     found: dict[tuple[int, int], int] = {}
+    depths: dict[str, dict[int, int]] = {}  # a cite's terms and depths, once per distinct cite
     for docnum, doc in enumerate(docs):
-        for token in analyzer(doc["cite"], mode="query"):
-            whole = token.text
-            if not any(c.isdigit() for c in whole):
-                continue
-            for form in [whole, *compound_forms(whole)]:
-                number = numbers.get(f"content:{form}")
-                if form == "".join(compound_parts(whole)):  # 287g for 287(g)
-                    rest = ""
-                else:
-                    rest = whole[len(form) :] if whole.startswith(form) else "-"
-                if number is not None and (not rest or rest.startswith("(")):
-                    depth = rest.count("(")
-                    key = (number, docnum)
-                    found[key] = min(found.get(key, depth), depth)
+        held = depths.get(doc["cite"])
+        if held is None:
+            held = depths[doc["cite"]] = {}
+            for token in analyzer(doc["cite"], mode="query"):
+                whole = token.text
+                if not any(c.isdigit() for c in whole):
+                    continue
+                for form in [whole, *compound_forms(whole)]:
+                    number = numbers.get(f"content:{form}")
+                    if form == "".join(compound_parts(whole)):  # 287g for 287(g)
+                        rest = ""
+                    else:
+                        rest = whole[len(form) :] if whole.startswith(form) else "-"
+                    if number is not None and (not rest or rest.startswith("(")):
+                        depth = rest.count("(")
+                        held[number] = min(held.get(number, depth), depth)
+        for number, depth in held.items():
+            key = (number, docnum)
+            found[key] = min(found.get(key, depth), depth)
     keys = sorted(found)
     terms = np.asarray([t for t, _d in keys], dtype=np.int64)
     return {
@@ -376,7 +452,7 @@ class Accelerator:
             doc_count=len(arrays["date_rank"]),
             term_index={t: i for i, t in enumerate(lists["terms"])},
             term_docs=arrays["term_docs"],
-            term_weights=arrays["term_weights"],
+            term_weights=_bm25f(lists["terms"], arrays, len(arrays["date_rank"])),
             term_offsets=arrays["term_offsets"],
             values=lists["values"],
             codes={name: arrays[f"codes_{name}"] for name in SINGLE_FACETS},

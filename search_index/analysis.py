@@ -95,26 +95,12 @@ def legal_analyzer(stem: bool = True) -> Any:
     return chain | CompoundParts(stem)
 
 
-def index_terms(text: str) -> list[tuple[str, int]]:
-    """(term, position) of every token `legal_analyzer(stem=True)` indexes from `text`, in the
-    same order and with the same positions, without whoosh's token objects and filter chain:
-    the index build analyses every document with this (a test holds it to the analyzer)."""
-    found: list[tuple[str, int]] = []
-    pos = -1
-    for i, word in enumerate(TOKEN_PATTERN.findall(text)):
-        forms = _index_forms(word.lower())
-        if not forms:
-            continue
-        # whoosh's StopFilter renumbers: the first kept token keeps its number, the rest follow
-        pos = i if pos < 0 else pos + 1
-        found.extend((form, pos) for form in forms)
-    return found
-
-
 @lru_cache(maxsize=200_000)
-def _index_forms(word: str) -> tuple[str, ...]:
-    """The terms indexed for one lowercased token: none for a stop word, else the (stemmed)
-    token and the other forms of a cite (CompoundParts)."""
+def index_forms(word: str) -> tuple[str, ...]:
+    """The terms `legal_analyzer(stem=True)` indexes for one lowercased token, without whoosh's
+    token objects and filter chain: none for a stop word, else the (stemmed) token and the other
+    forms of a cite (CompoundParts). The index build (search_index.accel) analyses with this; a
+    test holds it to the analyzer."""
     if word in LEGAL_STOP_WORDS:
         return ()
     text = stem(word) if word.isalpha() else word
