@@ -3,7 +3,9 @@ analyzer and stored fields, and an index of an older format is rebuilt, never mi
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,3 +92,83 @@ def test_an_index_of_format_6_is_refused_not_misread(tmp_path: Path) -> None:
     switch_to(tmp_path / "index", generation)
     with pytest.raises(IndexUnavailable, match="another version of protocol-kb"):
         SearchIndex(tmp_path / "index").search("warrant")
+
+
+def documents_from_the_public_models(db: Any) -> list[dict[str, Any]]:
+    """The index documents read through store.get_protocols (the product's public models), as
+    search_index.schema read them before it read the tables itself."""
+    from kb.codebook import value_text
+    from search_index.schema import MAIN_DATES, _with_content
+
+    jurisdictions = {j.id: j for j in store.list_jurisdictions(db)}
+    docs = []
+    for protocol in store.get_protocols(db):
+        jurisdiction = jurisdictions[protocol.jurisdiction_id]
+        coding = " ".join(
+            f"{a.key}={value_text(a.value) or 'null'}"
+            for a in protocol.coding
+            if a.key != "applies_to"
+        )
+        main_date = next((protocol.dates[k] for k in MAIN_DATES if k in protocol.dates), "")
+        for provision in protocol.provisions:
+            docs.append(
+                _with_content(
+                    {
+                        "id": provision.id,
+                        "kind": "provision",
+                        "protocol_id": protocol.id,
+                        "jurisdiction": jurisdiction.id,
+                        "jurisdiction_name": jurisdiction.name,
+                        "level": jurisdiction.level,
+                        "state": jurisdiction.state,
+                        "status": protocol.status,
+                        "year": protocol.year or 0,
+                        "date": main_date,
+                        "title": protocol.title,
+                        "short_name": protocol.short_name,
+                        "citation": protocol.citation,
+                        "cite": provision.cite,
+                        "heading": provision.heading,
+                        "summary": provision.summary,
+                        "topic": " ".join(provision.topics),
+                        "coding": coding,
+                        "overview": protocol.overview,
+                    }
+                )
+            )
+    return docs
+
+
+def test_documents_read_from_the_tables_are_those_of_the_public_models(
+    real_build: tuple[str, Path],
+) -> None:
+    engine = make_engine(real_build[0])
+    with store.session(engine) as db:
+        ours = list(documents(db))
+        expected = documents_from_the_public_models(db)
+    engine.dispose()
+    provisions = [doc for doc in ours if doc["kind"] == "provision"]
+    assert len(provisions) == len(expected) > 150
+    assert any(doc["coding"] for doc in provisions) and any(doc["date"] for doc in provisions)
+    for doc, reference in zip(provisions, expected, strict=True):
+        assert json.dumps(doc) == json.dumps(reference), doc["id"]
+
+
+def test_the_name_table_is_read_from_the_tables_as_from_the_public_models(
+    real_build: tuple[str, Path],
+) -> None:
+    from search_index import names
+    from search_index.schema import name_table
+
+    engine = make_engine(real_build[0])
+    with store.session(engine) as db:
+        jurisdictions = store.list_jurisdictions(db)
+        by_id = {j.id: j for j in jurisdictions}
+        protocols = store.get_protocols(db)
+        expected = names.name_table(
+            jurisdictions,
+            [(p.id, p.short_name, by_id[p.jurisdiction_id].name) for p in protocols],
+            {p.jurisdiction_id for p in protocols},
+        )
+        assert name_table(db) == expected
+    engine.dispose()
