@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session, col
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import create_in
 
@@ -69,43 +70,65 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
     book = store.codebook(db)
     order = {key: i for i, key in enumerate(book.keys)}
     provisions: dict[str, list[Any]] = defaultdict(list)
-    for row in db.exec(
-        select(
-            models.Provision.protocol_id,
-            models.Provision.id,
-            models.Provision.cite,
-            models.Provision.heading,
-            models.Provision.summary,
-        ).order_by(col(models.Provision.protocol_id), col(models.Provision.position))
-    ).all():
+    for row in (
+        db.connection()
+        .execute(
+            select(
+                col(models.Provision.protocol_id),
+                col(models.Provision.id),
+                col(models.Provision.cite),
+                col(models.Provision.heading),
+                col(models.Provision.summary),
+            ).order_by(col(models.Provision.protocol_id), col(models.Provision.position))
+        )
+        .all()
+    ):
         provisions[row[0]].append(row)
     topics: dict[str, list[str]] = defaultdict(list)
-    for provision_id, topic_id in db.exec(
-        select(models.ProvisionTopic.provision_id, models.ProvisionTopic.topic_id).order_by(
-            col(models.ProvisionTopic.provision_id), col(models.ProvisionTopic.position)
+    for provision_id, topic_id in (
+        db.connection()
+        .execute(
+            select(
+                col(models.ProvisionTopic.provision_id), col(models.ProvisionTopic.topic_id)
+            ).order_by(col(models.ProvisionTopic.provision_id), col(models.ProvisionTopic.position))
         )
-    ).all():
+        .all()
+    ):
         topics[provision_id].append(topic_id)
     answers: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-    for protocol_id, key, value in db.exec(
-        select(models.CodedAnswer.protocol_id, models.CodedAnswer.key, models.CodedAnswer.value)
-    ).all():
-        answers[protocol_id].append((key, value))
-    protocols = db.exec(
-        select(
-            models.Protocol.id,
-            models.Protocol.jurisdiction_id,
-            models.Protocol.status,
-            models.Protocol.year,
-            models.Protocol.dates,
-            models.Protocol.title,
-            models.Protocol.short_name,
-            models.Protocol.citation,
-            models.Protocol.overview,
+    for protocol_id, key, value in (
+        db.connection()
+        .execute(
+            select(
+                col(models.CodedAnswer.protocol_id),
+                col(models.CodedAnswer.key),
+                col(models.CodedAnswer.value),
+            )
         )
-        .join(models.Jurisdiction)
-        .order_by(col(models.Jurisdiction.name), col(models.Protocol.year), col(models.Protocol.id))
-    ).all()
+        .all()
+    ):
+        answers[protocol_id].append((key, value))
+    protocols = (
+        db.connection()
+        .execute(
+            select(
+                col(models.Protocol.id),
+                col(models.Protocol.jurisdiction_id),
+                col(models.Protocol.status),
+                col(models.Protocol.year),
+                col(models.Protocol.dates),
+                col(models.Protocol.title),
+                col(models.Protocol.short_name),
+                col(models.Protocol.citation),
+                col(models.Protocol.overview),
+            )
+            .join(models.Jurisdiction)
+            .order_by(
+                col(models.Jurisdiction.name), col(models.Protocol.year), col(models.Protocol.id)
+            )
+        )
+        .all()
+    )
     for pid, jid, status, year, dates, title, short_name, citation, overview in protocols:
         jurisdiction = jurisdictions[jid]
         coding = " ".join(
@@ -188,11 +211,21 @@ def name_table(db: Session) -> dict[str, list[Entry]]:
     short name, for search_index.names."""
     jurisdictions = store.list_jurisdictions(db)
     by_id = {j.id: j for j in jurisdictions}
-    protocols = db.exec(
-        select(models.Protocol.id, models.Protocol.short_name, models.Protocol.jurisdiction_id)
-        .join(models.Jurisdiction)
-        .order_by(col(models.Jurisdiction.name), col(models.Protocol.year), col(models.Protocol.id))
-    ).all()
+    protocols = (
+        db.connection()
+        .execute(
+            select(
+                col(models.Protocol.id),
+                col(models.Protocol.short_name),
+                col(models.Protocol.jurisdiction_id),
+            )
+            .join(models.Jurisdiction)
+            .order_by(
+                col(models.Jurisdiction.name), col(models.Protocol.year), col(models.Protocol.id)
+            )
+        )
+        .all()
+    )
     return names.name_table(
         jurisdictions,
         [(pid, short_name, by_id[jid].name) for pid, short_name, jid in protocols],
