@@ -31,7 +31,7 @@ from search_index.analysis import (
 )
 from search_index.names import Entry
 from search_index.query import META_BOOST, WordGroup
-from search_index.schema import FACETS
+from search_index.schema import CONTENT, FACETS
 
 ARRAYS = "accel.npz"
 LISTS = "accel.json.gz"
@@ -73,8 +73,9 @@ def write(docs: list[dict[str, Any]], generation: Path, names: dict[str, list[En
     postings: dict[str, tuple[NDArray[Any], NDArray[Any], NDArray[Any]]] = {}
     renumbered: dict[str, NDArray[np.int64]] = {}
     analysis = _Analysis()
+    content, heading_tokens = analysis.content_occurrences(docs)
     fields = {
-        "content": analysis.occurrences([doc["content"] for doc in docs]),
+        "content": content,
         "meta": analysis.repeated_occurrences([doc["meta"] for doc in docs]),
     }
     vocabulary = analysis.vocabulary()
@@ -118,7 +119,7 @@ def write(docs: list[dict[str, Any]], generation: Path, names: dict[str, list[En
 
     occ = (content_docs.astype(np.int32), content_positions, content_terms.astype(np.int32))
     arrays: dict[str, NDArray[Any]] = {f"codes_{name}": codes[name] for name in SINGLE_FACETS}
-    arrays.update(_headings(analysis, docs, renumbered["content"], len(term_names)))
+    arrays.update(_headings(analysis, heading_tokens, renumbered["content"], len(term_names)))
     arrays.update(_cites(docs, numbers))
     arrays.update(_bigrams(*occ, term_count=len(term_names)))
     arrays.update(_positions(*occ, term_count=len(term_names)))
@@ -166,14 +167,38 @@ class _Analysis:
     def vocabulary(self) -> list[str]:
         return list(self.terms)
 
+    def tokenize(self, text: str) -> list[int]:
+        """The numbers of a text's tokens, as written."""
+        return list(map(self.tokens.__getitem__, TOKEN_PATTERN.findall(text)))
+
     def occurrences(self, texts: list[str]) -> Occurrences:
         """(text number, position, term) of every term indexed from each text."""
-        lookup = self.tokens.__getitem__
-        findall = TOKEN_PATTERN.findall
+        return self.occurrences_of_tokens([self.tokenize(text) for text in texts])
+
+    def content_occurrences(
+        self, docs: list[dict[str, Any]]
+    ) -> tuple[Occurrences, list[list[int]]]:
+        """The occurrences of every document's `content` (schema.CONTENT's fields joined by
+        line breaks, which no token crosses), each field tokenized once although the heading
+        is written twice; and each document's heading tokens, for _headings."""
+        texts: list[list[int]] = []
+        headings: list[list[int]] = []
+        for doc in docs:
+            fields: dict[str, list[int]] = {}
+            tokens: list[int] = []
+            for name in CONTENT:
+                found = fields.get(name)
+                if found is None:
+                    found = fields[name] = self.tokenize(str(doc[name]))
+                tokens += found
+            texts.append(tokens)
+            headings.append(fields["heading"])
+        return self.occurrences_of_tokens(texts), headings
+
+    def occurrences_of_tokens(self, texts: list[list[int]]) -> Occurrences:
         numbers: array[int] = array("q")
         lengths: array[int] = array("q")
-        for written in texts:
-            found = list(map(lookup, findall(written)))
+        for found in texts:
             numbers.extend(found)
             lengths.append(len(found))
         for new in list(self.tokens)[len(self.token_terms) :]:
@@ -316,8 +341,9 @@ def _bigrams(
     term = np.asarray(terms, dtype=np.int64)
     stride = int(pos.max()) + 2 if len(pos) else 1
     keys = doc * stride + pos
-    order = np.argsort(keys, kind="stable")
-    keys, doc, term = keys[order], doc[order], term[order]
+    if not _ascending(keys):  # the build's occurrences come in (document, position) order
+        order = np.argsort(keys, kind="stable")
+        keys, doc, term = keys[order], doc[order], term[order]
     low = np.searchsorted(keys, keys + 1, side="left")
     count = np.searchsorted(keys, keys + 1, side="right") - low
     first = np.repeat(np.arange(len(keys)), count)
@@ -325,12 +351,18 @@ def _bigrams(
     second = np.repeat(low, count) + within
     pair = term[first] * term_count + term[second]
     pair_doc = doc[first]
-    order = np.lexsort((pair_doc, pair))
-    pair, pair_doc = pair[order], pair_doc[order]
-    keep = np.ones(len(pair), dtype=np.bool_)
-    keep[1:] = (pair[1:] != pair[:-1]) | (pair_doc[1:] != pair_doc[:-1])
-    pair, pair_doc = pair[keep], pair_doc[keep]
-    unique, starts = np.unique(pair, return_index=True)
+    doc_stride = int(doc.max()) + 1 if len(doc) else 1
+    if term_count**2 * doc_stride < 1 << 62:  # (pair, document) as one number: one sort
+        combined = np.unique(pair * doc_stride + pair_doc)
+        pair, pair_doc = combined // doc_stride, combined % doc_stride
+    else:
+        order = np.lexsort((pair_doc, pair))
+        pair, pair_doc = pair[order], pair_doc[order]
+        keep = np.ones(len(pair), dtype=np.bool_)
+        keep[1:] = (pair[1:] != pair[:-1]) | (pair_doc[1:] != pair_doc[:-1])
+        pair, pair_doc = pair[keep], pair_doc[keep]
+    starts = np.flatnonzero(np.diff(pair, prepend=-1))
+    unique = pair[starts]
     return {
         "bigram_keys": unique,
         "bigram_offsets": np.append(starts, len(pair)).astype(np.int64),
@@ -338,21 +370,24 @@ def _bigrams(
     }
 
 
+def _ascending(values: NDArray[Any]) -> bool:
+    return bool(np.all(values[1:] >= values[:-1]))
+
+
 def _headings(
-    analysis: _Analysis, docs: list[dict[str, Any]], numbers: NDArray[np.int64], term_count: int
+    analysis: _Analysis, headings: list[list[int]], numbers: NDArray[np.int64], term_count: int
 ) -> dict[str, NDArray[Any]]:
     """Which documents hold each `content` term in their heading (a heading that says what the
     query asks is the provision that answers it)."""
-    heading_docs, _positions, terms = analysis.repeated_occurrences([d["heading"] for d in docs])
-    if len(terms):  # a heading's terms are in the text, which holds the heading
-        numbers = np.concatenate([numbers, np.full(len(analysis.terms) - len(numbers), -1)])
-    term = numbers[terms]
-    keys = np.unique(term[term >= 0] * max(len(docs), 1) + heading_docs[term >= 0])
+    heading_docs, _positions, terms = analysis.occurrences_of_tokens(headings)
+    stride = max(len(headings), 1)
+    term = numbers[terms]  # a heading's terms are all in the text, which holds the heading
+    keys = np.unique(term * stride + heading_docs)
     return {
-        "heading_docs": (keys % max(len(docs), 1)).astype(np.int32),
-        "heading_offsets": np.searchsorted(
-            keys // max(len(docs), 1), np.arange(term_count + 1)
-        ).astype(np.int64),
+        "heading_docs": (keys % stride).astype(np.int32),
+        "heading_offsets": np.searchsorted(keys // stride, np.arange(term_count + 1)).astype(
+            np.int64
+        ),
     }
 
 
@@ -403,7 +438,10 @@ def _positions(
     doc = np.asarray(docs, dtype=np.int32)
     pos = np.asarray(positions, dtype=np.int32)
     term = np.asarray(terms, dtype=np.int32)
-    order = np.lexsort((pos, doc, term))
+    if _ascending(doc.astype(np.int64) * POSITION_STRIDE + pos):  # as the build writes them
+        order = np.argsort(term, kind="stable")
+    else:
+        order = np.lexsort((pos, doc, term))
     return {
         "occurrence_docs": doc[order].copy(),
         "occurrence_positions": pos[order].copy(),

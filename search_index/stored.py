@@ -1,9 +1,10 @@
 """What a hit shows (id, heading, summary, names...), kept beside the arrays of a generation.
 
-Documents are written as JSON in blocks of BLOCK documents, each block zlib-compressed: the
-fifteen provisions of a law repeat its title, citation and place, which a block compresses
-away. Reading a document decompresses its block (about 30 microseconds); search_index.search
-remembers the documents it read.
+Documents are written as JSON, one after another, in blocks of BLOCK documents, each block
+zlib-compressed: the fifteen provisions of a law repeat its title, citation and place, which a
+block compresses away. Reading a document decompresses its block and parses that document's
+JSON alone (where each starts is kept); the last blocks read are kept decompressed, and
+search_index.search remembers the documents it read.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from __future__ import annotations
 import json
 import mmap
 import zlib
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 STORED = "stored.bin"
-STORED_OFFSETS = "stored.offsets.npy"
-BLOCK = 32
+STORED_OFFSETS = "stored.offsets.npz"
+BLOCK = 8
+BLOCKS_KEPT = 256
+"""Decompressed blocks kept per generation (about 8 KB each at most)."""
 STORED_FIELDS = (
     "id",
     "kind",
@@ -42,33 +46,56 @@ STORED_FIELDS = (
 
 def write(docs: list[dict[str, Any]], generation: Path) -> None:
     offsets = [0]
+    starts: list[int] = []
     with (generation / STORED).open("wb") as out:
-        for start in range(0, len(docs), BLOCK):
-            block = [[doc[name] for name in STORED_FIELDS] for doc in docs[start : start + BLOCK]]
-            data = zlib.compress(json.dumps(block, separators=(",", ":")).encode("utf-8"), 6)
+        for first in range(0, len(docs), BLOCK):
+            block = bytearray()
+            for doc in docs[first : first + BLOCK]:
+                starts.append(len(block))
+                block += json.dumps(
+                    [doc[name] for name in STORED_FIELDS], separators=(",", ":")
+                ).encode("utf-8")
+            data = zlib.compress(bytes(block), 6)
             out.write(data)
             offsets.append(offsets[-1] + len(data))
-    np.save(generation / STORED_OFFSETS, np.asarray(offsets, dtype=np.int64))
+    np.savez(
+        generation / STORED_OFFSETS,
+        blocks=np.asarray(offsets, dtype=np.int64),
+        starts=np.asarray(starts, dtype=np.int32),
+    )
 
 
 class StoredFields:
     """Read one generation's stored documents (the file is mapped, not read whole)."""
 
     def __init__(self, generation: Path) -> None:
-        self.offsets = np.load(generation / STORED_OFFSETS)
+        with np.load(generation / STORED_OFFSETS) as stored:
+            self.offsets = stored["blocks"]
+            self.starts = stored["starts"]
         with (generation / STORED).open("rb") as f:
             size = f.seek(0, 2)
             self._data: mmap.mmap | bytes = (
                 mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
             )
-        self.doc_count_bound = (len(self.offsets) - 1) * BLOCK
+        self._blocks: OrderedDict[int, bytes] = OrderedDict()
 
-    def block(self, number: int) -> list[dict[str, Any]]:
-        low, high = int(self.offsets[number]), int(self.offsets[number + 1])
-        rows = json.loads(zlib.decompress(self._data[low:high]))
-        return [dict(zip(STORED_FIELDS, row, strict=True)) for row in rows]
+    def block(self, number: int) -> bytes:
+        """A block decompressed (callers hold the generation's lock: search_index.search)."""
+        found = self._blocks.get(number)
+        if found is None:
+            low, high = int(self.offsets[number]), int(self.offsets[number + 1])
+            found = self._blocks[number] = zlib.decompress(self._data[low:high])
+            if len(self._blocks) > BLOCKS_KEPT:
+                self._blocks.popitem(last=False)
+        else:
+            self._blocks.move_to_end(number)
+        return found
 
     def get(self, docnum: int) -> dict[str, Any]:
-        if not 0 <= docnum < self.doc_count_bound:
+        if not 0 <= docnum < len(self.starts):
             raise IndexError(f"no document {docnum}")
-        return self.block(docnum // BLOCK)[docnum % BLOCK]
+        block = self.block(docnum // BLOCK)
+        start = int(self.starts[docnum])
+        last = docnum % BLOCK == BLOCK - 1 or docnum + 1 == len(self.starts)
+        end = len(block) if last else int(self.starts[docnum + 1])
+        return dict(zip(STORED_FIELDS, json.loads(block[start:end]), strict=True))

@@ -33,9 +33,13 @@ def whoosh_terms(text: str) -> list[tuple[str, int]]:
 def our_terms(texts: list[str]) -> list[list[tuple[str, int]]]:
     """What the build's analysis (search_index.accel._Analysis) indexes from each text."""
     analysis = _Analysis()
-    docs, positions, terms = analysis.occurrences(texts)
+    return listed(analysis, analysis.occurrences(texts), len(texts))
+
+
+def listed(analysis: _Analysis, occurrences: Any, count: int) -> list[list[tuple[str, int]]]:
+    docs, positions, terms = occurrences
     vocabulary = analysis.vocabulary()
-    found: list[list[tuple[str, int]]] = [[] for _ in texts]
+    found: list[list[tuple[str, int]]] = [[] for _ in range(count)]
     for doc, position, term in zip(docs.tolist(), positions.tolist(), terms.tolist(), strict=True):
         found[doc].append((vocabulary[term], position))
     return found
@@ -59,6 +63,14 @@ def test_the_build_indexes_every_real_document_as_the_analyzer_does(
     assert len(texts) > 300
     for text, ours in zip(texts, our_terms(texts), strict=True):
         assert ours == whoosh_terms(text), text[:80]
+    # `content` is tokenized field by field (the heading once), then joined
+    analysis = _Analysis()
+    occurrences, headings = analysis.content_occurrences(docs)
+    for doc, ours in zip(docs, listed(analysis, occurrences, len(docs)), strict=True):
+        assert ours == whoosh_terms(doc["content"]), doc["id"]
+    heading_terms = listed(analysis, analysis.occurrences_of_tokens(headings), len(docs))
+    for doc, ours in zip(docs, heading_terms, strict=True):
+        assert ours == whoosh_terms(doc["heading"]), doc["id"]
 
 
 def test_stored_documents_are_what_whoosh_stores(

@@ -192,7 +192,7 @@ def test_a_failed_index_build_keeps_the_current_index(tmp_path: Path, index: Sea
     ],
 )
 def test_array_ranking_matches_whoosh_ranking(
-    index: SearchIndex, tmp_path: Path, query: str
+    index: SearchIndex, tmp_path: Path, request: pytest.FixtureRequest, query: str
 ) -> None:
     """Words, filters, phrases and thesaurus forms are scored from arrays; on the records that
     match every word whoosh, on its own index of the same documents, must agree on the order
@@ -205,6 +205,7 @@ def test_array_ranking_matches_whoosh_ranking(
     with store.session(make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}")) as db:
         docs = list(documents(db))
     searcher = reference_index(docs, tmp_path / "whoosh").searcher()
+    request.addfinalizer(searcher.close)
     generation = index._generation()
     parsed = parse(query, generation.codebook_keys, generation.names)
     assert not parsed.fuzzy and parsed.text_query is not None
