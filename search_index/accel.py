@@ -41,13 +41,22 @@ HEADING_SCORE = 3.0
 PAIR_SCORE = 3.0
 """What holding two typed words next to each other, as typed, adds to a record's score."""
 NAME_SCORE = 4.0
+"""What belonging to a place or law a query names adds to a record's score (about one
+distinctive word's BM25F weight)."""
 BACKGROUND_TOPIC = "findings-purpose"
 BACKGROUND_PENALTY = 2.0
 """Findings, recitals and statements of purpose repeat every word of a law without being its
 rule: they rank lower, unless the query asks for them (BACKGROUND_WORDS)."""
 BACKGROUND_WORDS = frozenset({"find", "purpos", "recit", "fact", "intent", "why", "whereas"})
-"""What belonging to a place or law a query names adds to a record's score (about one
-distinctive word's BM25F weight)."""
+SCATTERED_LOSS = 0.5
+"""A form of several words (a thesaurus or synonym form, a cite's parts, a typed phrase of the
+thesaurus) found with its words apart rather than side by side loses this share of their weight:
+"person in custody" is not said by a provision that mentions a person and, later, custody."""
+NOT_IN_FORCE = ("superseded", "repealed", "expired", "struck_down", "preempted")
+NOT_IN_FORCE_PENALTY = 2.5
+"""A provision of a law that no longer governs (replaced, repealed, lapsed, struck down or
+preempted) ranks below the same rule in the version in force: most such laws have a successor
+that repeats their words."""
 
 
 def write(
@@ -352,6 +361,31 @@ class Accelerator:
             scores[docs] += weights
         return masks, scores
 
+    def _scattered(self, terms: tuple[str, ...]) -> NDArray[np.float64]:
+        """What a form of several words ("person in custody") scored in each record beyond what
+        it says: half its words' weight in a provision that holds them all but not side by side,
+        and all of it where its words are split between the provision and its protocol's
+        description. (The protocol's description keeps no positions: all its words there count.)"""
+        found = self.everything()
+        weight = {name: np.zeros(self.doc_count, dtype=np.float64) for name in TEXT_FIELDS}
+        holds = {name: self.everything() for name in TEXT_FIELDS}
+        for term in terms:
+            in_either = ~self.everything()
+            for name in TEXT_FIELDS:
+                docs, weights = self.postings(name, term)
+                in_field = ~self.everything()
+                in_field[docs] = True
+                holds[name] &= in_field
+                in_either |= in_field
+                weight[name][docs] += weights * (META_BOOST if name == "meta" else 1.0)
+            found &= in_either
+        phrase = self.phrase(list(terms))
+        said = holds["content"] if phrase is None else phrase
+        content_loss = np.where(said, 0.0, np.where(holds["content"], SCATTERED_LOSS, 1.0))
+        meta_loss = np.where(holds["meta"], 0.0, 1.0)
+        loss = weight["content"] * content_loss + weight["meta"] * meta_loss
+        return np.where(found, loss, 0.0)
+
     def bonus(self, groups: list[WordGroup]) -> NDArray[np.float64]:
         """What whoosh's BM25F does not see: a typed word in the heading, typed words next to
         each other in the text, and belonging to a place or law the query names."""
@@ -369,7 +403,13 @@ class Accelerator:
                     held &= in_heading
                 heading = np.maximum(heading, held * weight)
             bonus += HEADING_SCORE * heading
-            for term in group.alternatives[0] if len(group.alternatives) else ():
+            if not group.names:
+                for alternative, weight in group.weighted():
+                    if len(alternative) > 1:
+                        bonus -= weight * self._scattered(alternative)
+            # A law's name ("SB 8") is not a cite: its number must not pull in § 8.
+            typed = group.alternatives[0] if group.alternatives and not group.names else ()
+            for term in typed:
                 number = self.term_index.get(f"content:{term}")
                 if number is not None and number < len(self.cite_offsets) - 1:
                     low, high = self.cite_offsets[number], self.cite_offsets[number + 1]
@@ -383,6 +423,7 @@ class Accelerator:
         if BACKGROUND_TOPIC in self.topics and not asked & BACKGROUND_WORDS:
             background = self.topic_matrix[self.topics.index(BACKGROUND_TOPIC)]
             bonus[background] -= BACKGROUND_PENALTY
+        bonus[self.where("status", list(NOT_IN_FORCE))] -= NOT_IN_FORCE_PENALTY
         return bonus
 
     def _typed_pairs(self, groups: list[WordGroup]) -> list[tuple[int, int]]:

@@ -301,7 +301,11 @@ def word_group(word: str, required: bool = False) -> WordGroup | None:
         alternatives.append(tuple(analyzed(synonym)))
     weights = {alt: 1.0 for alt in alternatives if alt}
     for form in expanded:
-        weights.setdefault(tuple(analyzed(form)), EXPANSION_WEIGHT)
+        form_terms = tuple(analyzed(form))
+        # "immigration detainer" for "detainer": the typed word already counts where it is found.
+        if terms and set(terms) <= set(form_terms):
+            continue
+        weights.setdefault(form_terms, EXPANSION_WEIGHT)
     weights.pop((), None)
     return WordGroup(word, tuple(weights), weights=tuple(weights.values()), required=required)
 

@@ -140,3 +140,37 @@ def test_thesaurus_matches_are_highlighted_safely(index: SearchIndex) -> None:
     hit = index.search("retención", per_page=1).hits[0]
     assert "<mark>" in hit.highlight
     assert "<script" not in hit.highlight
+
+
+def rank(index: SearchIndex, query: str, record: str) -> int:
+    ranked = top(index, query, 100)
+    assert record in ranked, (query, record)
+    return ranked.index(record)
+
+
+def test_a_law_whose_name_holds_a_cite_is_named_by_its_bill_number(index: SearchIndex) -> None:
+    # "Texas 287(g) mandate for sheriffs (SB 8, 2025)": the bill is in the last parentheses
+    hits = index.search("SB 8 grants", per_page=3, with_facets=False).hits
+    assert "SB 8" in hits[0].matched
+    assert hits[0].protocol_id == "us-tx/sb-8-2025"
+    assert [hit.protocol_id for hit in hits].count("us-tx/sb-8-2025") >= 2
+
+
+def test_the_version_in_force_outranks_the_one_it_replaced(index: SearchIndex) -> None:
+    # D.C.'s 2019 emergency act and its 2020 successor say the same about addresses
+    in_force = rank(index, "home address", "us-dc/law-23-282/sec-24-211-07-a-4-b")
+    replaced = rank(
+        index, "home address", "us-dc/sanctuary-values-emergency-2019/no-release-information"
+    )
+    assert in_force < replaced
+
+
+def test_a_form_of_several_words_counts_fully_only_when_said_as_a_phrase(
+    index: SearchIndex,
+) -> None:
+    # North Carolina's HB 318 holds "release", "date", "notice" and "ICE" apart; SB 54's
+    # (a)(1)(C) speaks of notification requests and release dates as such
+    query = "notification request"
+    assert rank(index, query, "us-ca/sb-54-2017/sec-7284-6-a-1-c") < rank(
+        index, query, "us-nc/hb-318-2025/sec-162-62-b1"
+    )
