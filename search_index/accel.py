@@ -52,6 +52,9 @@ SCATTERED_LOSS = 0.5
 """A form of several words (a thesaurus or synonym form, a cite's parts, a typed phrase of the
 thesaurus) found with its words apart rather than side by side loses this share of their weight:
 "person in custody" is not said by a provision that mentions a person and, later, custody."""
+TOPIC_SCORE = 3.0
+"""What a provision gains for each of its topics the query names, every word of the topic's id
+in some form: topics are tagged by people who read the provision."""
 NOT_IN_FORCE = ("superseded", "repealed", "expired", "struck_down", "preempted")
 NOT_IN_FORCE_PENALTY = 2.5
 """A provision of a law that no longer governs (replaced, repealed, lapsed, struck down or
@@ -289,6 +292,7 @@ class Accelerator:
     cite_depths: NDArray[np.int16]
     cite_offsets: NDArray[np.int64]
     _where_memo: dict[tuple[str, tuple[str, ...]], Mask] = field(default_factory=dict)
+    _topic_memo: list[frozenset[str]] | None = None
 
     @classmethod
     def load(cls, generation: Path) -> Accelerator:
@@ -424,7 +428,25 @@ class Accelerator:
             background = self.topic_matrix[self.topics.index(BACKGROUND_TOPIC)]
             bonus[background] -= BACKGROUND_PENALTY
         bonus[self.where("status", list(NOT_IN_FORCE))] -= NOT_IN_FORCE_PENALTY
+        # A topic the query names, every word of it in some form ("jail access", "juvenile
+        # holds" names juveniles and, through `detain`, detainers): its provisions rank higher.
+        said = {
+            term for group in groups for alternative in group.alternatives for term in alternative
+        }
+        for row, terms in enumerate(self._topic_terms()):
+            if terms and terms <= said:
+                bonus[self.topic_matrix[row]] += TOPIC_SCORE
         return bonus
+
+    def _topic_terms(self) -> list[frozenset[str]]:
+        """The words of each topic's id, analysed as query words (`jail-access`: jail, access)."""
+        if self._topic_memo is None:
+            analyzer = legal_analyzer(stem=True)
+            self._topic_memo = [
+                frozenset(t.text for t in analyzer(topic.replace("-", " "), mode="query"))
+                for topic in self.topics
+            ]
+        return self._topic_memo
 
     def _typed_pairs(self, groups: list[WordGroup]) -> list[tuple[int, int]]:
         """Term numbers of the words typed next to each other (within a group's typed form,

@@ -174,3 +174,18 @@ def test_a_form_of_several_words_counts_fully_only_when_said_as_a_phrase(
     assert rank(index, query, "us-ca/sb-54-2017/sec-7284-6-a-1-c") < rank(
         index, query, "us-nc/hb-318-2025/sec-162-62-b1"
     )
+
+
+def test_a_topic_the_query_names_ranks_its_provisions_higher(index: SearchIndex) -> None:
+    # "jail access" names the topic jail-access: provisions tagged with it come first, even
+    # those that say "detention facility" or "secure areas" rather than "jail access"
+    hits = index.search("jail access", per_page=8, with_facets=False).hits
+    assert sum("jail-access" in hit.topics for hit in hits) >= 6, [h.id for h in hits]
+
+
+def test_asking_for_a_definition_finds_definitions_that_do_not_say_defined(
+    index: SearchIndex,
+) -> None:
+    # Local Law 59's (a)(1) widens the definition of a detainer without the word "definition"
+    query = "detainer definition jurisdiction:us-ny-new-york-city"
+    assert "us-ny-new-york-city/local-law-59-2014/sec-14-154-a-1" in top(index, query)
