@@ -10,6 +10,7 @@ import json
 import re
 from array import array
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,12 @@ thesaurus) found with its words apart rather than side by side loses this share 
 TOPIC_SCORE = 3.0
 """What a provision gains for each of its topics the query names, every word of the topic's id
 in some form: topics are tagged by people who read the provision."""
+ANSWER_SCORE = 5.0
+"""What a provision gains when the query names a codebook question (every word of its key in
+some form: "juvenile holds" names juvenile_holds) and the protocol's coded answer to it rests on
+that provision: the people who coded the protocol read it as the rule that answers it."""
 NOT_IN_FORCE = ("superseded", "repealed", "expired", "struck_down", "preempted")
-NOT_IN_FORCE_PENALTY = 2.5
+NOT_IN_FORCE_PENALTY = 3.0
 """A provision of a law that no longer governs (replaced, repealed, lapsed, struck down or
 preempted) ranks below the same rule in the version in force: most such laws have a successor
 that repeats their words."""
@@ -104,6 +109,10 @@ def write(
         for raw in reader.lexicon("coding"):
             term = raw.decode("utf-8")
             coding[term] = [int(d) for d in reader.postings("coding", term).all_ids()]
+        answers: dict[str, list[int]] = {}
+        for raw in reader.lexicon("answers"):
+            term = raw.decode("utf-8")
+            answers[term] = [int(d) for d in reader.postings("answers", term).all_ids()]
     finally:
         searcher.close()
 
@@ -151,6 +160,7 @@ def write(
                     "values": values,
                     "topics": topics,
                     "coding": coding,
+                    "answers": answers,
                     "words": words,
                     "names": names,
                 }
@@ -276,6 +286,8 @@ class Accelerator:
     topics: list[str]
     topic_matrix: NDArray[np.bool_]
     coding: dict[str, list[int]]
+    answers: dict[str, list[int]]
+    """Codebook key -> the provisions its coded answers rest on (search_index.schema)."""
     date_rank: NDArray[np.int32]
     year: NDArray[np.int32]
     words: list[str]
@@ -310,6 +322,7 @@ class Accelerator:
             topics=lists["topics"],
             topic_matrix=arrays["topic_matrix"],
             coding=lists["coding"],
+            answers=lists["answers"],
             date_rank=arrays["date_rank"],
             year=arrays["year"],
             words=lists["words"],
@@ -436,6 +449,10 @@ class Accelerator:
         for row, terms in enumerate(self._topic_terms()):
             if terms and terms <= said:
                 bonus[self.topic_matrix[row]] += TOPIC_SCORE
+        for term, docs in self.answers.items():
+            key, _, silent = term.partition(":")
+            if _key_terms(key) <= said:
+                bonus[docs] += -ANSWER_SCORE if silent else ANSWER_SCORE
         return bonus
 
     def _topic_terms(self) -> list[frozenset[str]]:
@@ -585,3 +602,9 @@ class Accelerator:
             chosen = candidates
         ranked = sorted(chosen.tolist(), key=lambda d: (-scores[d], d))
         return ranked[:count]
+
+
+@lru_cache(maxsize=256)
+def _key_terms(key: str) -> frozenset[str]:
+    """The words of a codebook key, analysed as query words (`juvenile_holds`: juvenil, hold)."""
+    return frozenset(t.text for t in legal_analyzer(stem=True)(key.replace("_", " "), mode="query"))

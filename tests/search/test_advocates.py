@@ -189,3 +189,15 @@ def test_asking_for_a_definition_finds_definitions_that_do_not_say_defined(
     # Local Law 59's (a)(1) widens the definition of a detainer without the word "definition"
     query = "detainer definition jurisdiction:us-ny-new-york-city"
     assert "us-ny-new-york-city/local-law-59-2014/sec-14-154-a-1" in top(index, query)
+
+
+def test_a_question_of_the_codebook_finds_the_provisions_its_answers_rest_on(
+    index: SearchIndex,
+) -> None:
+    # "juvenile holds" names the codebook question juvenile_holds: D.C.'s 2012 rule, coded
+    # "prohibited", comes before New York City's rule on juvenile records, which the coders
+    # cite to say the law does not address holding minors
+    query = "juvenile holds"
+    assert rank(index, query, "us-dc/law-19-194/sec-24-211-07-b-2-a") < rank(
+        index, query, "us-ny-new-york-city/local-law-21-2013/sec-14-154-a-2-i"
+    )
