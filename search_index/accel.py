@@ -378,30 +378,35 @@ class Accelerator:
             scores[docs] += weights
         return masks, scores
 
-    def _scattered(self, terms: tuple[str, ...]) -> NDArray[np.float64]:
+    def _scattered(self, terms: tuple[str, ...]) -> tuple[NDArray[Any], NDArray[np.float64]]:
         """What a form of several words ("person in custody") scored in each record beyond what
         it says: half its words' weight in a provision that holds them all but not side by side,
         and all of it where its words are split between the provision and its protocol's
-        description. (The protocol's description keeps no positions: all its words there count.)"""
-        found = self.everything()
-        weight = {name: np.zeros(self.doc_count, dtype=np.float64) for name in TEXT_FIELDS}
-        holds = {name: self.everything() for name in TEXT_FIELDS}
-        for term in terms:
-            in_either = ~self.everything()
+        description. (The protocol's description keeps no positions: all its words there count.)
+        As (records, loss), only for the records that hold every word somewhere."""
+        postings = [{name: self.postings(name, term) for name in TEXT_FIELDS} for term in terms]
+        found: NDArray[Any] = np.union1d(postings[0]["content"][0], postings[0]["meta"][0])
+        for by_field in postings[1:]:
+            either = np.union1d(by_field["content"][0], by_field["meta"][0])
+            found = np.intersect1d(found, either, assume_unique=True)
+        if not len(found):
+            return found, np.zeros(0, np.float64)
+        holds = {name: np.ones(len(found), dtype=np.bool_) for name in TEXT_FIELDS}
+        weight = {name: np.zeros(len(found), dtype=np.float64) for name in TEXT_FIELDS}
+        for by_field in postings:
             for name in TEXT_FIELDS:
-                docs, weights = self.postings(name, term)
-                in_field = ~self.everything()
-                in_field[docs] = True
-                holds[name] &= in_field
-                in_either |= in_field
-                weight[name][docs] += weights * (META_BOOST if name == "meta" else 1.0)
-            found &= in_either
+                docs, weights = by_field[name]
+                at = np.searchsorted(docs, found)
+                inside = at < len(docs)
+                inside[inside] = docs[at[inside]] == found[inside]
+                holds[name] &= inside
+                boost = META_BOOST if name == "meta" else 1.0
+                weight[name][inside] += weights[at[inside]] * boost
         phrase = self.phrase(list(terms))
-        said = holds["content"] if phrase is None else phrase
+        said = holds["content"] if phrase is None else phrase[found]
         content_loss = np.where(said, 0.0, np.where(holds["content"], SCATTERED_LOSS, 1.0))
         meta_loss = np.where(holds["meta"], 0.0, 1.0)
-        loss = weight["content"] * content_loss + weight["meta"] * meta_loss
-        return np.where(found, loss, 0.0)
+        return found, weight["content"] * content_loss + weight["meta"] * meta_loss
 
     def bonus(self, groups: list[WordGroup]) -> NDArray[np.float64]:
         """What whoosh's BM25F does not see: a typed word in the heading, typed words next to
@@ -423,7 +428,8 @@ class Accelerator:
             if not group.names:
                 for alternative, weight in group.weighted():
                     if len(alternative) > 1:
-                        bonus -= weight * self._scattered(alternative)
+                        records, loss = self._scattered(alternative)
+                        bonus[records] -= weight * loss
             # A law's name ("SB 8") is not a cite: its number must not pull in § 8.
             typed = group.alternatives[0] if group.alternatives and not group.names else ()
             for term in typed:
