@@ -378,35 +378,50 @@ class Accelerator:
             scores[docs] += weights
         return masks, scores
 
-    def _scattered(self, terms: tuple[str, ...]) -> tuple[NDArray[Any], NDArray[np.float64]]:
-        """What a form of several words ("person in custody") scored in each record beyond what
-        it says: half its words' weight in a provision that holds them all but not side by side,
-        and all of it where its words are split between the provision and its protocol's
-        description. (The protocol's description keeps no positions: all its words there count.)
-        As (records, loss), only for the records that hold every word somewhere."""
-        postings = [{name: self.postings(name, term) for name in TEXT_FIELDS} for term in terms]
-        found: NDArray[Any] = np.union1d(postings[0]["content"][0], postings[0]["meta"][0])
-        for by_field in postings[1:]:
-            either = np.union1d(by_field["content"][0], by_field["meta"][0])
-            found = np.intersect1d(found, either, assume_unique=True)
-        if not len(found):
-            return found, np.zeros(0, np.float64)
-        holds = {name: np.ones(len(found), dtype=np.bool_) for name in TEXT_FIELDS}
-        weight = {name: np.zeros(len(found), dtype=np.float64) for name in TEXT_FIELDS}
-        for by_field in postings:
+    def scattered_loss(self, groups: list[WordGroup], docs: NDArray[Any]) -> NDArray[np.float64]:
+        """For the records `docs` (sorted or not), what the groups' forms of several words
+        ("person in custody", "civil immigration warrant") scored beyond what the records say:
+        half their words' weight in a provision that holds them all but not side by side (each
+        word next to the one before, from the pair table), and all of it where the words are
+        split between the provision and its protocol's description (which keeps no positions:
+        all its words there count). Computed for a few records at a time: search_index.search
+        asks it for the best-ranked ones only."""
+        loss = np.zeros(len(docs), dtype=np.float64)
+        for group in groups:
+            if group.names:
+                continue
+            for alternative, weight in group.weighted():
+                if len(alternative) > 1:
+                    loss += weight * self._scattered(alternative, docs)
+        return loss
+
+    def _scattered(self, terms: tuple[str, ...], docs: NDArray[Any]) -> NDArray[np.float64]:
+        found = np.ones(len(docs), dtype=np.bool_)
+        holds = {name: np.ones(len(docs), dtype=np.bool_) for name in TEXT_FIELDS}
+        weight = {name: np.zeros(len(docs), dtype=np.float64) for name in TEXT_FIELDS}
+        for term in terms:
+            either = np.zeros(len(docs), dtype=np.bool_)
             for name in TEXT_FIELDS:
-                docs, weights = by_field[name]
-                at = np.searchsorted(docs, found)
-                inside = at < len(docs)
-                inside[inside] = docs[at[inside]] == found[inside]
+                inside, at, weights = _members(*self.postings(name, term), docs)
                 holds[name] &= inside
+                either |= inside
                 boost = META_BOOST if name == "meta" else 1.0
                 weight[name][inside] += weights[at[inside]] * boost
-        phrase = self.phrase(list(terms))
-        said = holds["content"] if phrase is None else phrase[found]
+            found &= either
+            if not found.any():
+                return np.zeros(len(docs), dtype=np.float64)
+        said = holds["content"].copy()
+        numbers = [self.term_index.get(f"content:{term}") for term in terms]
+        for first, second in pairwise(numbers):
+            if first is None or second is None:
+                said[:] = False
+                break
+            pair_docs = self._bigram_docs(first, second)
+            said &= _members(pair_docs, np.zeros(len(pair_docs)), docs)[0]
         content_loss = np.where(said, 0.0, np.where(holds["content"], SCATTERED_LOSS, 1.0))
         meta_loss = np.where(holds["meta"], 0.0, 1.0)
-        return found, weight["content"] * content_loss + weight["meta"] * meta_loss
+        loss = weight["content"] * content_loss + weight["meta"] * meta_loss
+        return np.where(found, loss, 0.0)
 
     def bonus(self, groups: list[WordGroup]) -> NDArray[np.float64]:
         """What whoosh's BM25F does not see: a typed word in the heading, typed words next to
@@ -425,11 +440,6 @@ class Accelerator:
                     held &= in_heading
                 heading = np.maximum(heading, held * weight)
             bonus += HEADING_SCORE * heading
-            if not group.names:
-                for alternative, weight in group.weighted():
-                    if len(alternative) > 1:
-                        records, loss = self._scattered(alternative)
-                        bonus[records] -= weight * loss
             # A law's name ("SB 8") is not a cite: its number must not pull in § 8.
             typed = group.alternatives[0] if group.alternatives and not group.names else ()
             for term in typed:
@@ -512,11 +522,16 @@ class Accelerator:
 
     def _bigram(self, first: int, second: int) -> Mask:
         mask = ~self.everything()
+        mask[self._bigram_docs(first, second)] = True
+        return mask
+
+    def _bigram_docs(self, first: int, second: int) -> NDArray[np.int32]:
+        """The documents holding the pair, in document order."""
         key = first * len(self.term_index) + second
         i = int(np.searchsorted(self.bigram_keys, key))
         if i < len(self.bigram_keys) and self.bigram_keys[i] == key:
-            mask[self.bigram_docs[self.bigram_offsets[i] : self.bigram_offsets[i + 1]]] = True
-        return mask
+            return self.bigram_docs[self.bigram_offsets[i] : self.bigram_offsets[i + 1]]
+        return np.zeros(0, np.int32)
 
     def _phrase_by_positions(self, numbers: list[int]) -> Mask:
         # Documents holding every adjacent pair are the only candidates; check positions there.
@@ -614,3 +629,13 @@ class Accelerator:
 def _key_terms(key: str) -> frozenset[str]:
     """The words of a codebook key, analysed as query words (`juvenile_holds`: juvenil, hold)."""
     return frozenset(t.text for t in legal_analyzer(stem=True)(key.replace("_", " "), mode="query"))
+
+
+def _members(
+    sorted_docs: NDArray[Any], values: NDArray[Any], docs: NDArray[Any]
+) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[Any]]:
+    """Which of `docs` are in `sorted_docs` (a posting list), where, and the posting values."""
+    if not len(sorted_docs):
+        return np.zeros(len(docs), dtype=np.bool_), np.zeros(len(docs), dtype=np.int64), values
+    at = np.minimum(np.searchsorted(sorted_docs, docs), len(sorted_docs) - 1)
+    return sorted_docs[at] == docs, at, values
