@@ -60,11 +60,15 @@ ANSWER_SCORE = 5.0
 """What a provision gains when the query names a codebook question (every word of its key in
 some form: "juvenile holds" names juvenile_holds) and the protocol's coded answer to it rests on
 that provision: the people who coded the protocol read it as the rule that answers it."""
-NOT_IN_FORCE = ("superseded", "repealed", "expired", "struck_down", "preempted")
-NOT_IN_FORCE_PENALTY = 3.0
+NOT_IN_FORCE = (
+    *("superseded", "repealed", "expired", "struck_down", "preempted"),
+    *("introduced", "passed", "vetoed"),
+)
+NOT_IN_FORCE_PENALTY = 2.75
 """A provision of a law that no longer governs (replaced, repealed, lapsed, struck down or
-preempted) ranks below the same rule in the version in force: most such laws have a successor
-that repeats their words."""
+preempted) or never did (a bill only introduced, passed or vetoed) ranks below the same rule in
+a law in force: most such laws have a successor, or a law in force elsewhere, that says the
+same. Not when the query names the status ("veto", "repealed")."""
 
 
 def write(
@@ -456,7 +460,9 @@ class Accelerator:
         if BACKGROUND_TOPIC in self.topics and not asked & BACKGROUND_WORDS:
             background = self.topic_matrix[self.topics.index(BACKGROUND_TOPIC)]
             bonus[background] -= BACKGROUND_PENALTY
-        bonus[self.where("status", list(NOT_IN_FORCE))] -= NOT_IN_FORCE_PENALTY
+        # ... unless the query asks for such laws ("TRUST Act veto", "repealed")
+        unasked = [status for status in NOT_IN_FORCE if not _key_terms(status) <= asked]
+        bonus[self.where("status", unasked)] -= NOT_IN_FORCE_PENALTY
         # A topic the query names, every word of it in some form ("jail access", "juvenile
         # holds" names juveniles and, through `detain`, detainers): its provisions rank higher.
         said = {
