@@ -17,7 +17,7 @@ from search_index.schema import documents, name_table
 
 VERSION_FILE = "KB_VERSION"
 FORMAT_FILE = "KB_INDEX_FORMAT"
-INDEX_FORMAT = "7"
+INDEX_FORMAT = "8"
 """Bump when the schema, the analysis or the arrays change: older generations are then rebuilt
 (`kb serve`) or refused with a clear message, never half-read."""
 
@@ -45,7 +45,7 @@ def build_index(
         names = name_table(db)
     generation = new_generation(index_dir)
     try:
-        # Format 7: no whoosh segment; the arrays and the stored documents are the index.
+        # Format 8: no whoosh segment; the arrays and the stored documents are the index.
         stored.write(docs, generation)
         accel.write(docs, generation, names)
         if progress is not None:

@@ -28,7 +28,7 @@ META = ("jurisdiction_name", "short_name", "title", "citation", "overview")
 def make_schema() -> Schema:
     """How each field is analysed, weighted and stored, as a whoosh schema.
 
-    Since index format 7 no whoosh index is written: search_index.accel analyses and weighs the
+    Since index format 8 no whoosh index is written: search_index.accel analyses and weighs the
     documents itself and search_index.stored keeps the stored fields. The schema stays the
     definition they follow, and `reference_index` builds a whoosh index of the same documents
     with it, which the tests hold the arrays to (rankings, scores, phrases, fuzzy words)."""
@@ -50,6 +50,7 @@ def make_schema() -> Schema:
         summary=STORED(),
         topic=KEYWORD(stored=True, lowercase=True, scorable=False),
         coding=KEYWORD(lowercase=False, scorable=False),
+        answers=KEYWORD(lowercase=False, scorable=False),
         content=TEXT(analyzer=legal_analyzer(stem=True), phrase=True),
         meta=TEXT(analyzer=legal_analyzer(stem=True), phrase=False),
     )
@@ -95,7 +96,7 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
         .all()
     ):
         topics[provision_id].append(topic_id)
-    answers: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    coded: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
     for protocol_id, key, value in (
         db.connection()
         .execute(
@@ -107,7 +108,20 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
         )
         .all()
     ):
-        answers[protocol_id].append((key, value))
+        coded[protocol_id].append((key, value))
+    supports: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for protocol_id, key, provision_id in (
+        db.connection()
+        .execute(
+            select(
+                col(models.CodedAnswerProvision.protocol_id),
+                col(models.CodedAnswerProvision.key),
+                col(models.CodedAnswerProvision.provision_id),
+            ).order_by(col(models.CodedAnswerProvision.provision_id))
+        )
+        .all()
+    ):
+        supports[(protocol_id, key)].append(provision_id)
     protocols = (
         db.connection()
         .execute(
@@ -133,10 +147,18 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
         jurisdiction = jurisdictions[jid]
         coding = " ".join(
             f"{key}={value_text(value_from_text(book[key], value)) or 'null'}"
-            for key, value in sorted(answers[pid], key=lambda a: order[a[0]])
+            for key, value in sorted(coded[pid], key=lambda a: order[a[0]])
             if key != "applies_to"
         )
         main_date = next((dates[k] for k in MAIN_DATES if k in dates), "")
+        # The codebook questions whose coded answer rests on each provision: `key` where the
+        # answer says something, `key:silent` where it is null, false or not_addressed (the
+        # coders cite the provision to say it does not answer the question).
+        answers: dict[str, list[str]] = {}
+        for key, value in sorted(coded[pid], key=lambda a: order[a[0]]):
+            silent = value_from_text(book[key], value) in (None, False, "not_addressed")
+            for supporting in supports[(pid, key)]:
+                answers.setdefault(supporting, []).append(f"{key}:silent" if silent else key)
         for _protocol_id, provision_id, cite, heading, summary in provisions[pid]:
             yield _with_content(
                 {
@@ -158,6 +180,7 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
                     "summary": summary,
                     "topic": " ".join(topics[provision_id]),
                     "coding": coding,
+                    "answers": " ".join(answers.get(provision_id, [])),
                     "overview": overview,
                 }
             )
@@ -182,6 +205,7 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
                 "summary": record.summary,
                 "topic": "",
                 "coding": "",
+                "answers": "",
                 "overview": "",
             }
         )

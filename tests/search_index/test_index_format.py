@@ -1,4 +1,4 @@
-"""The index build analyses and stores documents itself (index format 7): held to whoosh's
+"""The index build analyses and stores documents itself (index format 8): held to whoosh's
 analyzer and stored fields, and an index of an older format is rebuilt, never misread."""
 
 from __future__ import annotations
@@ -89,16 +89,17 @@ def test_stored_documents_are_what_whoosh_stores(
         generation.stored.get(len(docs) + 40)
 
 
-def test_an_index_of_format_6_is_refused_not_misread(tmp_path: Path) -> None:
-    """Format 6 was a whoosh segment beside the arrays; format 7 has no segment. A generation
-    of another format is refused (and `kb serve` rebuilds it: api.index_refresh)."""
+@pytest.mark.parametrize("older", ["6", "7"])
+def test_an_index_of_an_older_format_is_refused_not_misread(tmp_path: Path, older: str) -> None:
+    """Formats 6 and 7 were a whoosh segment beside the arrays; format 8 has no segment. A
+    generation of another format is refused (and `kb serve` rebuilds it: api.index_refresh)."""
     from search_index.build import FORMAT_FILE, INDEX_FORMAT, VERSION_FILE
     from search_index.generations import switch_to
 
-    assert INDEX_FORMAT == "7"
+    assert INDEX_FORMAT == "8"
     generation = tmp_path / "index" / "gen-20261101T000000000000-abcdef"
     generation.mkdir(parents=True)
-    (generation / FORMAT_FILE).write_text("6")
+    (generation / FORMAT_FILE).write_text(older)
     (generation / VERSION_FILE).write_text("some-version")
     (generation / "MAIN_xyz.seg").write_bytes(b"whoosh")
     switch_to(tmp_path / "index", generation)
@@ -122,6 +123,13 @@ def documents_from_the_public_models(db: Any) -> list[dict[str, Any]]:
             if a.key != "applies_to"
         )
         main_date = next((protocol.dates[k] for k in MAIN_DATES if k in protocol.dates), "")
+        answers: dict[str, list[str]] = {}
+        for answer in protocol.coding:
+            silent = answer.value in (None, False, "not_addressed")
+            for provision_id in answer.provisions:
+                answers.setdefault(provision_id, []).append(
+                    f"{answer.key}:silent" if silent else answer.key
+                )
         for provision in protocol.provisions:
             docs.append(
                 _with_content(
@@ -144,6 +152,7 @@ def documents_from_the_public_models(db: Any) -> list[dict[str, Any]]:
                         "summary": provision.summary,
                         "topic": " ".join(provision.topics),
                         "coding": coding,
+                        "answers": " ".join(answers.get(provision.id, [])),
                         "overview": protocol.overview,
                     }
                 )
@@ -162,6 +171,8 @@ def test_documents_read_from_the_tables_are_those_of_the_public_models(
     provisions = [doc for doc in ours if doc["kind"] == "provision"]
     assert len(provisions) == len(expected) > 150
     assert any(doc["coding"] for doc in provisions) and any(doc["date"] for doc in provisions)
+    assert any(":silent" in doc["answers"] for doc in provisions)
+    assert any(doc["answers"] and ":" not in doc["answers"] for doc in provisions)
     for doc, reference in zip(provisions, expected, strict=True):
         assert json.dumps(doc) == json.dumps(reference), doc["id"]
 
