@@ -397,6 +397,15 @@ def _bigrams(
     }
 
 
+def _counted(values: list[str], counts: NDArray[np.int64], by_count: bool) -> list[tuple[str, int]]:
+    """(value, count) of every value counted, in value order or most frequent first (ties in
+    value order: `values` is sorted)."""
+    held = np.flatnonzero(counts)
+    if by_count:
+        held = held[np.lexsort((held, -counts[held]))]
+    return list(zip([values[i] for i in held.tolist()], counts[held].tolist(), strict=True))
+
+
 def _unique(
     values: NDArray[np.int64], counts: bool = False
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -840,17 +849,14 @@ class Accelerator:
         return mask
 
     def facet_counts(self, mask: Mask) -> dict[str, list[tuple[str, int]]]:
+        """Each facet's values among the `mask` records with their counts: years in order, the
+        others most frequent first, ties by value (value lists are sorted, so by index)."""
         facets: dict[str, list[tuple[str, int]]] = {}
         for name in ("jurisdiction", "status", "level", "year"):
-            values = self.values[name]
-            counts = np.bincount(self.codes[name][mask] + 1, minlength=len(values) + 1)[1:]
-            facets[name] = [(values[i], int(counts[i])) for i in np.flatnonzero(counts)]
-        topic_counts = self.topic_matrix[:, mask].sum(axis=1)
-        facets["topic"] = [
-            (self.topics[i], int(topic_counts[i])) for i in np.flatnonzero(topic_counts)
-        ]
-        for name, counted in facets.items():
-            counted.sort(key=(lambda kv: kv[0]) if name == "year" else (lambda kv: (-kv[1], kv[0])))
+            counts = np.bincount(self.codes[name][mask] + 1, minlength=len(self.values[name]) + 1)
+            facets[name] = _counted(self.values[name], counts[1:], by_count=name != "year")
+        topic_counts = np.count_nonzero(self.topic_matrix & mask, axis=1)
+        facets["topic"] = _counted(self.topics, topic_counts, by_count=True)
         return {name: facets[name] for name in FACETS}
 
     def top(self, mask: Mask, scores: NDArray[np.float64] | None, count: int) -> list[int]:
