@@ -74,6 +74,8 @@ class Ask(BaseModel):
     reasons: list[AskReason]
     state_law: list[str] = []
     """What a law binding the adopter forbids, one sentence per law (the draft's `state_law`)."""
+    state_law_names: list[str] = []
+    """The law each of those sentences starts with, by its short name (English, as written)."""
     state_law_intro: str | None = None
     source_note: str | None = None
     """Said once where the ask is not in English: names of laws, citations and the full draft
@@ -137,7 +139,8 @@ def draft_ask(
         points=points,
         further=further,
         reasons=_reasons(db, [by_id[s.model_id or ""] for s in operative], adopter, tr),
-        state_law=state_law,
+        state_law=[sentence for _, sentence in state_law],
+        state_law_names=[name for name, _ in state_law],
         state_law_intro=words["state_law_intro"] if state_law else None,
         source_note=words["source_note"] or None,
         closing=words["closing"],
@@ -178,9 +181,12 @@ def _provision_names(db: Session, ids: list[str]) -> dict[str, str]:
     return names
 
 
-def _state_law(db: Session, draft: Draft, words: dict[str, str], tr: Translate) -> list[str]:
+def _state_law(
+    db: Session, draft: Draft, words: dict[str, str], tr: Translate
+) -> list[tuple[str, str]]:
     """The draft's `state_law` in the ask's language: per law, what it requires or caps, on which
-    subjects, and the kinds of penalty it sets (in English, the same sentences as the draft's)."""
+    subjects, and the kinds of penalty it sets (in English, the same sentences as the draft's);
+    each with the law's name it starts with."""
     by_law: dict[str, list[Forbidden]] = {}
     for clause in draft.left_out_by_law:
         by_law.setdefault(clause.protocol_ids[0], []).append(clause)
@@ -204,7 +210,7 @@ def _state_law(db: Session, draft: Draft, words: dict[str, str], tr: Translate) 
             sentence += " " + words["state_law_penalties"].format(
                 kinds=", ".join(tr(k) for k in kinds)
             )
-        sentences.append(sentence)
+        sentences.append((names[law], sentence))
     return sentences
 
 

@@ -88,7 +88,12 @@ def ask_html_fragment(ask: Ask) -> str:
     if ask.state_law:
         out.append(f'<aside class="state-law" role="note"><h2>{e(words["state_law"])}</h2>')
         out.append(f"<p>{e(ask.state_law_intro or '')}</p><ul>")
-        out += [f"<li>{_in(content, e(s), ask.lang)}</li>" for s in ask.state_law]
+        for i, sentence in enumerate(ask.state_law):
+            name = ask.state_law_names[i] if i < len(ask.state_law_names) else ""
+            said = e(sentence)
+            if name and sentence.startswith(name):
+                said = _in("en", e(name), ask.lang) + e(sentence[len(name) :])
+            out.append(f"<li>{_in(content, said, ask.lang)}</li>")
         out.append("</ul></aside>")
     out.append(f"<p>{e(ask.intro)}</p>")
     if ask.source_note:

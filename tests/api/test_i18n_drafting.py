@@ -98,6 +98,10 @@ def test_the_spanish_ask_downloads_are_spanish(client: TestClient, names: list[s
     body = page.text[page.text.index("<article") :]
     left = [t for lang, t in texts(body) if lang != "en" and english_in(t, names)]
     assert left == []
+    # The law a state-law sentence names is marked English, for screen readers, here and on the page.
+    law = '<span lang="en">Texas anti-sanctuary law (SB 4, 2017)</span> exige «'
+    assert law in page.text
+    assert law in client.get("/draft", params=query).text
     markdown = client.get("/draft/download", params={**query, "format": "md"}).text
     # Citations ("Tomado de: …") and sources ("(Fuente: …)") are English; the rest is not.
     prose = re.sub(r"\*Tomado de: [^*]*\*|\(Fuente: [^\n]*\)$", "", markdown, flags=re.M)
