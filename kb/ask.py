@@ -10,19 +10,22 @@ from sqlmodel import Session
 
 from kb import models, store
 from kb.ask_text import ask_text
-from kb.draft import Adopter, Draft, fill, jurisdiction_words
+from kb.draft import Adopter, Draft, DraftSection, fill, jurisdiction_words
 from kb.preemption import Forbidden
 
 MAX_POINTS = 6
 """Points on the page at most: the sixth names the rest of the draft when there are more."""
+MIN_POINTS = 3
+"""Points the page keeps however long they run (with the one naming the rest of the draft)."""
 MAX_CITES = 2
 """Provisions cited by name under one point; the rest are counted (all are in the draft)."""
 MAX_REASONS = 3
 """Reasons in "Why": court rulings first, then the other records the chosen sections rest on."""
 PAGE_BUDGET = 3400
 """Characters of text one printed page holds at the ask's type size (kb.ask_render): over it,
-reasons are dropped from the last (one always stays), then each point keeps one citation.
-Counted in the ask's own language, so a longer translation gives up a reason sooner."""
+reasons are dropped from the last (one always stays), then each point keeps one citation, then
+points are dropped from the last (MIN_POINTS stay), the last point naming the rest of the draft.
+Counted in the ask's own language, so a longer translation gives them up sooner."""
 
 Translate = Callable[[str], str]
 """Content written in English (a model level's title and summary, a section heading, a finding, a
@@ -103,8 +106,46 @@ def draft_ask(
     ]
     by_id = {m.id: m for m in store.model_provisions(db)}
     operative = [s for s in draft.sections if s.model_id is not None]
-    shown = operative if len(operative) <= MAX_POINTS else operative[: MAX_POINTS - 1]
-    cited = _provision_names(db, [p for s in shown for p in by_id[s.model_id or ""].drawn_from])
+    state_law = _state_law(db, draft, words, tr)
+    reasons = _reasons(db, [by_id[s.model_id or ""] for s in operative], adopter, tr)
+    cited = _provision_names(db, [p for s in operative for p in by_id[s.model_id or ""].drawn_from])
+
+    def ask_with(shown: list[DraftSection]) -> Ask:
+        return _fit_page(
+            Ask(
+                lang=lang,
+                content_lang=content_lang,
+                title=words["title"].format(place=place),
+                to=words["to"].format(body=body),
+                intro=words["intro"].format(instrument_a=instrument_a),
+                points=_points(shown, by_id, cited, adopter, tr),
+                further=_further(operative[len(shown) :], words, tr),
+                reasons=[r.model_copy() for r in reasons],
+                state_law=[sentence for _, sentence in state_law],
+                state_law_names=[name for name, _ in state_law],
+                state_law_intro=words["state_law_intro"] if state_law else None,
+                source_note=words["source_note"] or None,
+                closing=words["closing"],
+            )
+        )
+
+    count = len(operative) if len(operative) <= MAX_POINTS else MAX_POINTS - 1
+    ask = ask_with(operative[:count])
+    # Still over the page (a longer language, state law on top, long names): fewer points, the
+    # last one naming the rest of the draft.
+    while _length(ask) > PAGE_BUDGET and count > MIN_POINTS:
+        count -= 1
+        ask = ask_with(operative[:count])
+    return ask
+
+
+def _points(
+    shown: list[DraftSection],
+    by_id: dict[str, models.ModelProvisionBase],
+    cited: dict[str, str],
+    adopter: Adopter,
+    tr: Translate,
+) -> list[AskPoint]:
     points: list[AskPoint] = []
     for section in shown:
         model = by_id[section.model_id or ""]
@@ -120,32 +161,19 @@ def draft_ask(
                 more_citations=max(0, len(names) - MAX_CITES),
             )
         )
-    rest = operative[len(shown) :]
-    further = None
-    if rest:
-        template = words["further"] if len(rest) > 1 else words["further_one"]
-        further = template.format(
-            headings="; ".join(tr(content_text(s.heading)) for s in rest),
-            first=rest[0].number,
-            last=rest[-1].number,
-        )
-    state_law = _state_law(db, draft, words, tr)
-    ask = Ask(
-        lang=lang,
-        content_lang=content_lang,
-        title=words["title"].format(place=place),
-        to=words["to"].format(body=body),
-        intro=words["intro"].format(instrument_a=instrument_a),
-        points=points,
-        further=further,
-        reasons=_reasons(db, [by_id[s.model_id or ""] for s in operative], adopter, tr),
-        state_law=[sentence for _, sentence in state_law],
-        state_law_names=[name for name, _ in state_law],
-        state_law_intro=words["state_law_intro"] if state_law else None,
-        source_note=words["source_note"] or None,
-        closing=words["closing"],
+    return points
+
+
+def _further(rest: list[DraftSection], words: dict[str, str], tr: Translate) -> str | None:
+    """The last point when the page holds fewer points than the draft has sections: the rest."""
+    if not rest:
+        return None
+    template = words["further"] if len(rest) > 1 else words["further_one"]
+    return template.format(
+        headings="; ".join(tr(content_text(s.heading)) for s in rest),
+        first=rest[0].number,
+        last=rest[-1].number,
     )
-    return _fit_page(ask)
 
 
 def _length(ask: Ask) -> int:
