@@ -97,7 +97,7 @@ def draft_ask(
     content_lang = lang if translate is not None else "en"
     adopter = draft.adopter
     # A state is "the State of Oregon" in English; Spanish names it as it is ("Oregon").
-    place = jurisdiction_words(adopter) if lang == "en" else adopter.name
+    place = jurisdiction_words(adopter) if words is ask_text("en") else adopter.name
     body = (words["body_state"] if adopter.level == "state" else words["body_local"]).format(
         place=place
     )
