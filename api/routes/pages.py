@@ -601,7 +601,9 @@ def draft_page_download(
     if options is None:
         raise KBError(error or "check the drafting options")
     lang = page_language(request, strict=False)
-    return draft_download(request, db, options, format, lang if lang in ASK_LANGUAGES else "en")
+    response = draft_download(request, db, options, format, lang if lang in ASK_LANGUAGES else "en")
+    response.headers["Vary"] = "Accept-Language, Cookie"  # the page's language: the switch's too
+    return response
 
 
 @router.get("/gaps/{subject:path}", response_class=HTMLResponse)
