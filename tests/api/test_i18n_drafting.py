@@ -95,7 +95,7 @@ def test_the_spanish_ask_downloads_are_spanish(client: TestClient, names: list[s
     page = client.get("/draft/download", params={**query, "format": "html"})
     assert page.status_code == 200 and '<html lang="es">' in page.text
     assert page.headers["content-language"] == "es"
-    assert page.headers["vary"] == "Accept-Language, Cookie"  # as the drafting page chose it
+    assert page.headers["vary"].startswith("Accept-Language, Cookie")  # as the page chose it
     body = page.text[page.text.index("<article") :]
     left = [t for lang, t in texts(body) if lang != "en" and english_in(t, names)]
     assert left == []
