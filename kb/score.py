@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from kb import models
 from kb.codebook import INTEGER, TEXT, Codebook, CodebookKey, Value
+from kb.message import N_, Kept, Label, Message, Number, message
 
 RUBRIC = (
     "Each codebook question with an order is worth up to 1 point. A choice or yes/no answer "
@@ -27,6 +28,8 @@ class KeyScore(BaseModel):
     label: str
     points: float
     reason: str
+    reason_message: Kept
+    """`reason` as a message, for pages in any language."""
 
 
 class Score(BaseModel):
@@ -44,30 +47,44 @@ class ProtectionScore(Score):
     protocol_id: str
 
 
-def key_points(spec: CodebookKey, value: Value) -> tuple[float, str]:
+def key_points(spec: CodebookKey, value: Value) -> tuple[float, Message]:
     """Points (0 to 1) and the reason in words, from the codebook's order alone."""
-    label = spec.label(value)
+    label = Label(spec.label(value), value)
     if spec.is_unaddressed(value):
-        return 0.0, f"{label}: a question the protocol does not address scores 0"
+        return 0.0, message(
+            N_("%(label)s: a question the protocol does not address scores 0"), label=label
+        )
     if spec.type == INTEGER:
         if value == 0:
-            return 1.0, f"{label}: none at all, the most protective limit (1 point)"
-        return 0.5, f"{label}: a limit, but not zero (0.5 points)"
+            return 1.0, message(
+                N_("%(label)s: none at all, the most protective limit (1 point)"), label=label
+            )
+        return 0.5, message(N_("%(label)s: a limit, but not zero (0.5 points)"), label=label)
     ordered = [v for v in spec.values if not spec.is_unaddressed(v)]
     rank = spec.rank(value) or 0
     if len(ordered) == 1:
-        return 1.0, f"{label}: the only answer (1 point)"
+        return 1.0, message(N_("%(label)s: the only answer (1 point)"), label=label)
     points = round((len(ordered) - 1 - rank) / (len(ordered) - 1), 2)
-    place = "the most protective" if rank == 0 else f"number {rank + 1}"
-    return (
-        points,
-        f"{label}: {place} of {len(ordered)} answers, from most protective ({points:g} points)",
+    if rank == 0:
+        words = N_(
+            "%(label)s: the most protective of %(count)s answers, from most protective "
+            "(%(points)s points)"
+        )
+    else:
+        words = N_(
+            "%(label)s: number %(place)s of %(count)s answers, from most protective "
+            "(%(points)s points)"
+        )
+    return points, message(
+        words, label=label, place=rank + 1, count=len(ordered), points=Number(points)
     )
 
 
 def protection_score(book: Codebook, protocol: models.ProtocolPublic) -> ProtectionScore:
     tally = score_values(book, {a.key: a.value for a in protocol.coding})
-    return ProtectionScore(protocol_id=protocol.id, **tally.model_dump())
+    # Field by field, not model_dump(): that would drop the reasons' messages (kb.message.Kept).
+    fields = {name: getattr(tally, name) for name in Score.model_fields}
+    return ProtectionScore(protocol_id=protocol.id, **fields)
 
 
 def score_values(book: Codebook, values: Mapping[str, Value]) -> Score:
@@ -86,7 +103,8 @@ def score_values(book: Codebook, values: Mapping[str, Value]) -> Score:
                 value=value,
                 label=spec.label(value),
                 points=points,
-                reason=reason,
+                reason=str(reason),
+                reason_message=reason,
             )
         )
     total = round(sum(k.points for k in keys), 2)

@@ -13,16 +13,19 @@ import pytest
 import yaml
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from api import i18n
 from api.app import create_app
 from api.routes.pages import STATUS_NOTES
-from kb import models
+from kb import models, store
+from kb.db import make_engine
+from kb.message import Message
 from kb.overview import MAIN_KEYS
-from kb.resolve import LAYER_LABELS, ROOM_LABELS
+from kb.resolve import LAYER_LABELS, ROOM_LABELS, resolve
 from kb.score import RUBRIC
 from kb.settings import Settings
-from kb.status import ENDED_WORDS, NEVER_WORDS
+from kb.status import ENDED_WORDS, NEVER_WORDS, status_lines
 from tests.api.test_pages import PAGES
 from tests.conftest import office
 from tests.i18n_text import english_left, texts
@@ -194,6 +197,54 @@ def test_the_leak_check_finds_english_left_on_a_spanish_page(client: TestClient)
     english = client.get("/compare?protocols=us-dc/law-19-194", headers={"Accept-Language": "en"})
     left = english_left(english.text.replace('<html lang="en">', '<html lang="es">'), "es")
     assert "Compare protocols" in left and "Permalink" in left
+
+
+def _shown(page: str, said: Message, lang: str) -> bool:
+    return str(escape(i18n.say(lang, said))) in page
+
+
+def test_status_conflict_and_reason_sentences_are_spanish_on_a_spanish_page(
+    client: TestClient, real_build: tuple[str, Path]
+) -> None:
+    """kb's sentences (kb.message) are written in the page's language: on a Spanish page each
+    is in Spanish and its English is nowhere; on the English page, the English."""
+    engine = make_engine(real_build[0])
+    with store.session(engine) as db:
+        lines = status_lines(db)
+        resolution = resolve(db, "us-ca-santa-clara-county")
+    engine.dispose()
+    conflicts = [a.conflict_message for a in resolution.answers if a.conflict_message]
+    reasons = [law.reason_message for law in resolution.laws if law.reason_message]
+    scores = [k.reason_message for k in resolution.score.keys if k.reason_message]
+    assert conflicts and reasons and scores
+    spanish = client.get("/where/us-ca-santa-clara-county?lang=es").text
+    english = client.get("/where/us-ca-santa-clara-county?lang=en").text
+    for said in [*conflicts, *reasons]:
+        assert i18n.say("es", said) != str(said)
+        assert _shown(spanish, said, "es") and not _shown(spanish, said, "en"), str(said)
+        assert _shown(english, said, "en"), str(said)
+    for protocol_id in ("us-tx/sb-4-2017", "us-ca/ab-1081-2012", "us-ca/ab-4-2013"):
+        said = lines[protocol_id].message
+        page = client.get(f"/protocols/{protocol_id}?lang=es").text
+        assert _shown(page, said, "es") and not _shown(page, said, "en"), str(said)
+    home = client.get("/?lang=es").text
+    shown = [line.message for line in lines.values() if _shown(home, line.message, "es")]
+    assert len(shown) >= len(lines) // 2
+    assert not [line.text for line in lines.values() if _shown(home, line.message, "en")]
+
+
+def test_the_sentence_check_can_fail(client: TestClient, real_build: tuple[str, Path]) -> None:
+    """The check above finds a status left in English: a Spanish page that shows kb's English."""
+    engine = make_engine(real_build[0])
+    with store.session(engine) as db:
+        said = status_lines(db)["us-tx/sb-4-2017"].message
+    engine.dispose()
+    page = client.get("/protocols/us-tx/sb-4-2017?lang=es").text
+    leaked = page.replace(i18n.say("es", said), str(said))
+    assert _shown(leaked, said, "en") and not _shown(leaked, said, "es")
+    assert str(said) in english_left(leaked, "es") or any(
+        str(said) in text for text in english_left(leaked, "es")
+    )
 
 
 def test_accept_language_and_lang_answer_in_spanish(client: TestClient) -> None:
