@@ -79,6 +79,9 @@ def test_only_the_embed_may_be_framed(client: TestClient) -> None:
     assert "frame-ancestors *" in EMBED_CSP
     assert "x-frame-options" not in response.headers
     assert 'target="_blank"' in response.text and "/compare?protocols=" in response.text
+    # Inside the frame every protocol and provision link opens a new tab, not the frame.
+    links = re.findall(r'<a href="/(?:protocols|provisions)/[^"]*"([^>]*)>', response.text)
+    assert links and all('target="_blank"' in attributes for attributes in links)
     # The API and static files are not pages, but they are not frameable either.
     assert client.get("/api/v1/topics").headers["x-frame-options"] == "DENY"
 
