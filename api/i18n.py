@@ -28,7 +28,7 @@ from babel.support import Translations
 from fastapi import Request
 
 from kb.errors import InvalidParameter
-from kb.message import Day, Label, Message, Names, Number, Param
+from kb.message import Day, Label, LongDay, Message, Names, Number, Param
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT = "en"
@@ -218,8 +218,10 @@ def say(lang: str, said: Message | Param | None) -> str:
             return translated % {name: say(lang, value) for name, value in params.items()}
         case Day(text=text):
             return format_date(lang, text)
+        case LongDay(day=day):
+            return format_date(lang, day)
         case Names(items=items):
-            return format_list(list(items), locale=Locale.parse(lang))
+            return format_list([say(lang, item) for item in items], locale=Locale.parse(lang))
         case Label(label=label, value=value):
             return answer_label(lang, label, value)
         case Number(value=value) | (int() as value):

@@ -8,18 +8,18 @@ sentence, byte for byte what kb wrote before, and `api.i18n.say` writes it in an
 render time. kb imports no translation machinery (docs/i18n.md).
 
 A parameter is written as its type says: text (`str`: names of laws, places and cases, which stay
-as written), a nested `Message` (translated too), a `Day` (a date, in the language's form), a
+as written), a nested `Message` (translated too), a `Day` or `LongDay` (a date, in the language's form), a
 `Names` list ("A and B"), a `Label` (a codebook answer), a `Number` or an `int`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Annotated, Union
 
-from pydantic import Field, InstanceOf
+from pydantic import Field, PlainSerializer, PlainValidator
 from pydantic.json_schema import SkipJsonSchema
 
 
@@ -39,14 +39,24 @@ class Day:
 
 
 @dataclass(frozen=True)
-class Names:
-    """Names joined as kb writes them in English ("A and B and C"); other languages join them in
-    their own words."""
+class LongDay:
+    """A day written out ("2 December 2026" in English), as notes on ICE's captures write it."""
 
-    items: tuple[str, ...]
+    day: dt.date
 
     def __str__(self) -> str:
-        return " and ".join(self.items)
+        return f"{self.day.day} {self.day:%B %Y}"
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names (or labels) joined as kb writes them in English ("A and B and C"); other languages
+    join them in their own words."""
+
+    items: tuple[Param, ...]
+
+    def __str__(self) -> str:
+        return " and ".join(str(item) for item in self.items)
 
 
 @dataclass(frozen=True)
@@ -71,7 +81,7 @@ class Number:
         return f"{self.value:g}"
 
 
-Param = Union[str, int, "Message", Day, Names, Label, Number]
+Param = Union[str, int, "Message", Day, LongDay, Names, Label, Number]
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ class Message:
     """A sentence for people: its msgid (English, with `%(name)s` placeholders) and parameters."""
 
     msgid: str
-    params: Mapping[str, Param] = field(default_factory=lambda: MappingProxyType({}))
+    params: Mapping[str, Param] = field(default_factory=dict)
 
     def __str__(self) -> str:
         if not self.params:
@@ -88,8 +98,8 @@ class Message:
 
 
 def message(msgid: str, **params: Param) -> Message:
-    """`Message(msgid, params)`, with the parameters frozen."""
-    return Message(msgid, MappingProxyType(params))
+    """`Message(msgid, params)`."""
+    return Message(msgid, params)
 
 
 CLAUSES = N_("%(first)s; %(then)s")
@@ -105,6 +115,18 @@ def clauses(parts: Iterable[Message]) -> Message:
     return whole
 
 
-Kept = Annotated[SkipJsonSchema[InstanceOf[Message] | None], Field(default=None, exclude=True)]
+def _kept(value: object) -> Message | None:
+    if value is None or isinstance(value, Message):
+        return value
+    raise ValueError("a kb.message.Message")
+
+
+Kept = Annotated[
+    SkipJsonSchema[Message | None],
+    PlainValidator(_kept),
+    PlainSerializer(lambda said: None if said is None else str(said), return_type=object),
+    Field(exclude=True),
+]
 """A record's sentence as a message, beside the English text field that the JSON API publishes:
-pages render it in their language; JSON answers and the OpenAPI schema never show it."""
+pages render it in their language; JSON answers and the OpenAPI schema never show it (its
+validator and serializer keep pydantic from describing the message types)."""

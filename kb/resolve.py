@@ -107,7 +107,7 @@ class ResolvedAnswer(BaseModel):
     conflict: str | None = Public(
         default=None, description="Where a higher layer overrides a lower one, in plain words"
     )
-    conflict_message: Kept
+    conflict_message: Kept = None
     """`conflict` as a message, for pages in any language."""
     cases: list[CaseBearing] = []
     contested: bool = Public(
@@ -129,7 +129,7 @@ class LawConsidered(BaseModel):
     binds: list[models.Binds]
     governs: bool = Public(description="Whether it was law here on the date asked about")
     reason: str = Public(description="Why it does or does not govern, with the date")
-    reason_message: Kept
+    reason_message: Kept = None
     """`reason` as a message, for pages in any language."""
     penalties: list[models.Penalty] = []
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from kb import models
 from kb.codebook import INTEGER, TEXT, Codebook, CodebookKey, Value
-from kb.message import N_, Kept, Label, Message, Number, message
+from kb.message import N_, Kept, Label, Message, Names, Number, message
 
 RUBRIC = (
     "Each codebook question with an order is worth up to 1 point. A choice or yes/no answer "
@@ -28,7 +28,7 @@ class KeyScore(BaseModel):
     label: str
     points: float
     reason: str
-    reason_message: Kept
+    reason_message: Kept = None
     """`reason` as a message, for pages in any language."""
 
 
@@ -133,7 +133,7 @@ HOLD_CONDITIONS = (
 decides. Reimbursement comes first because no hold waits on it in practice: the records note
 that no written promise of federal payment was ever given (docs/scoring.md)."""
 
-PAYMENT_NEVER_GIVEN = (
+PAYMENT_NEVER_GIVEN = N_(
     "The records here report no written promise of federal payment ever given, so in practice "
     "no one is held."
 )
@@ -159,21 +159,30 @@ def deciding_condition(
     return next((key for key, (a, b) in zip(keys, pairs, strict=True) if a != b), None)
 
 
+SAME_CONDITIONS = N_("The same conditions as the strictest here.")
+STRICTEST = N_("Strictest conditions: %(own)s; the next strictest here has “%(next)s”.")
+WITH_NOTE = N_("%(sentence)s %(note)s")
+
+
 def conditions_reason(
     book: Codebook, values: Mapping[str, Value], next_values: Mapping[str, Value]
-) -> str:
+) -> Message:
     """Why one conditional answer outranks the next strictest, in plain words: its conditions up
     to the one that decides, and what the next has there. Depends only on coded values."""
     decider = deciding_condition(book, values, next_values)
     if decider is None:
-        return "The same conditions as the strictest here."
+        return message(SAME_CONDITIONS)
     keys = [k for k in HOLD_CONDITIONS if k in book]
     shown = keys[: keys.index(decider) + 1]
-    own = [book[k].label(values.get(k)) for k in shown if book[k].rank(values.get(k)) is not None]
-    text = (
-        f"Strictest conditions: {' and '.join(own)}; the next strictest here has "
-        f"“{book[decider].label(next_values.get(decider))}”."
+    own = [
+        Label(book[k].label(values.get(k)), values.get(k))
+        for k in shown
+        if book[k].rank(values.get(k)) is not None
+    ]
+    theirs = next_values.get(decider)
+    said = message(
+        STRICTEST, own=Names(tuple(own)), next=Label(book[decider].label(theirs), theirs)
     )
     if values.get("reimbursement_required") is True:
-        text += " " + PAYMENT_NEVER_GIVEN
-    return text
+        said = message(WITH_NOTE, sentence=said, note=message(PAYMENT_NEVER_GIVEN))
+    return said
