@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import DB
 from api.errors import PROBLEM_RESPONSES
+from api.params import jurisdiction_query, state_query
 from api.routes.v1 import reject_unknown_parameters
 from kb.feed import MAX_ENTRIES, Change, ChangeKind, FeedFilter, list_changes
 
@@ -30,20 +31,12 @@ router = APIRouter(
 
 
 def _filters(
-    state: Annotated[
-        str | None,
-        Query(
-            description="two-letter USPS code (any case)", pattern="^[A-Za-z]{2}$", examples=["TX"]
-        ),
-    ] = None,
+    state: Annotated[str | None, state_query("TX")] = None,
     jurisdiction: Annotated[
         str | None,
-        Query(
-            description="a gazetteer id: a county's feed holds the agreements of agencies tied to "
-            "it and the laws of the county, its cities and its state",
-            pattern="^[a-z0-9-]+$",
-            max_length=200,
-            examples=["us-fl-miami-dade-county"],
+        jurisdiction_query(
+            "a gazetteer id: a county's feed holds the agreements of agencies tied to "
+            "it and the laws of the county, its cities and its state"
         ),
     ] = None,
 ) -> FeedFilter:

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from api.deps import DB
 from api.downloads import attachment
 from api.errors import PROBLEM_RESPONSES
+from api.params import jurisdiction_query, state_query
 from api.routes.v1 import (
     DatasetDep,
     Item,
@@ -43,14 +44,7 @@ router = APIRouter(
 
 
 def _filters(
-    state: Annotated[
-        str | None,
-        Query(
-            description="two-letter USPS code (any case)",
-            pattern="^[A-Za-z]{2}$",
-            examples=["FL"],
-        ),
-    ] = None,
+    state: Annotated[str | None, state_query("FL")] = None,
     county: Annotated[
         str | None,
         Query(
@@ -87,12 +81,9 @@ def _filters(
     ] = None,
     jurisdiction: Annotated[
         str | None,
-        Query(
-            description="a gazetteer id: a state's agreements are all of its agencies'; a "
-            "county's, those tied to it or to a city in it; a city's, those tied to it",
-            pattern="^[a-z0-9-]+$",
-            max_length=200,
-            examples=["us-fl-miami-dade-county"],
+        jurisdiction_query(
+            "a gazetteer id: a state's agreements are all of its agencies'; a "
+            "county's, those tied to it or to a city in it; a city's, those tied to it"
         ),
     ] = None,
     match_confidence: Annotated[

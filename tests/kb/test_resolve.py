@@ -308,15 +308,22 @@ def test_florida_overrides_miami_dades_2013_resolution_on_detainers(real_db: Ses
 
 def test_dc_versions_of_section_24_211_07_govern_in_turn(real_db: Session) -> None:
     # The 2012 rules gave way on 23 Oct 2019 (D.C. Act 23-131), not in 2021; the 2025 budget
-    # support emergency amendment governed only until it expired on 22 Feb 2026.
-    def holds(on: dt.date) -> str | None:
-        return governing(answer(resolve(real_db, "us-dc", on), "max_hold_hours"))
+    # support emergency amendment governed only until it expired on 22 Feb 2026. It added only
+    # subsection (g) (cooperation required by federal law), so the hold rule stayed D.C. Law
+    # 23-282's throughout, while the question (g) answers passed to the emergency act and back.
+    def governs(key: str, on: dt.date) -> str | None:
+        return governing(answer(resolve(real_db, "us-dc", on), key))
 
-    assert holds(dt.date(2019, 10, 22)) == "us-dc/law-19-194"
-    assert holds(dt.date(2019, 10, 23)) == "us-dc/sanctuary-values-emergency-2019"
-    assert holds(dt.date(2021, 4, 27)) == "us-dc/law-23-282"
-    assert holds(dt.date(2025, 10, 1)) == "us-dc/budget-support-emergency-2025"
-    assert holds(dt.date(2026, 2, 22)) == "us-dc/law-23-282"
+    assert governs("max_hold_hours", dt.date(2019, 10, 22)) == "us-dc/law-19-194"
+    assert (
+        governs("max_hold_hours", dt.date(2019, 10, 23)) == "us-dc/sanctuary-values-emergency-2019"
+    )
+    assert governs("max_hold_hours", dt.date(2021, 4, 27)) == "us-dc/law-23-282"
+    assert governs("max_hold_hours", dt.date(2025, 10, 1)) == "us-dc/law-23-282"
+    resources = "local_resources_for_enforcement"
+    assert governs(resources, dt.date(2025, 9, 2)) == "us-dc/law-23-282"
+    assert governs(resources, dt.date(2025, 10, 1)) == "us-dc/budget-support-emergency-2025"
+    assert governs(resources, dt.date(2026, 2, 22)) == "us-dc/law-23-282"
     expired = next(
         x
         for x in resolve(real_db, "us-dc", dt.date(2026, 3, 1)).laws

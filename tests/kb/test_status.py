@@ -4,6 +4,7 @@ dating rule; in-force protocols listed first."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from sqlmodel import Session
 
 from kb import store
+from kb.build import build
 from kb.db import make_engine
 from kb.status import ENDED, IN_FORCE, NEVER, NOT_YET, in_force_first, status_lines
 
@@ -30,10 +32,35 @@ def test_a_vetoed_bill_never_took_effect(db: Session) -> None:
     assert line.short_name == "TRUST Act (AB 1081, 2012, vetoed)"
 
 
-def test_a_passed_bill_is_not_said_to_be_law_nor_never_signed(db: Session) -> None:
-    line = status_lines(db)["us-ca-los-angeles/sanctuary-city-ordinance-2024"]
-    assert line.text == "passed on 2024-12-04; not recorded as signed or in force"
+def test_a_passed_bill_is_not_said_to_be_law_nor_never_signed(
+    content: Path, tmp_path: Path
+) -> None:
+    # No real record is only `passed` any more (Los Angeles's 2024 ordinance is now recorded in
+    # force), so the rule is checked on a fixture ordinance stripped back to its Council vote.
+    path = content / "us-xx-example-county" / "ordinance-2012-9.md"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("status: in_force", "status: passed").replace(
+        "  effective: 2012-04-01\n", ""
+    )
+    path.write_text(text, encoding="utf-8")
+    shutil.rmtree(content / "models")  # the drafting models may cite only law that took effect
+    url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+    build(content, url)
+    engine = make_engine(url)
+    with store.session(engine) as session:
+        line = status_lines(session)["us-xx-example-county/ordinance-2012-9"]
+    engine.dispose()
+    assert line.text == "passed on 2012-03-15; not recorded as signed or in force"
     assert line.standing == NEVER
+
+
+def test_los_angeles_2024_ordinance_is_in_force_from_its_reported_effective_date(
+    db: Session,
+) -> None:
+    lines = status_lines(db, dt.date(2025, 6, 1))
+    line = lines["us-ca-los-angeles/sanctuary-city-ordinance-2024"]
+    assert line.text == "in force on 2025-06-01 (since 2024-12-09)" and line.in_force
+    assert not status_lines(db, dt.date(2024, 12, 8))[line.protocol_id].in_force
 
 
 def test_a_preempted_policy_names_the_state_law_that_took_effect_that_day(db: Session) -> None:
