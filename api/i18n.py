@@ -29,6 +29,7 @@ from fastapi import Request
 
 from kb.errors import InvalidParameter
 from kb.message import Day, Label, LongDay, Message, Names, Number, Param
+from kb.score import RUBRIC as SCORE_RUBRIC
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT = "en"
@@ -336,16 +337,11 @@ CONTENT_WORDS = (
     N_("removed"),
     N_("unchanged"),
 )
-RUBRIC = N_(
-    "Each codebook question with an order is worth up to 1 point. A choice or yes/no answer "
-    "earns its place in the codebook's order: the most protective answer 1, the least 0, "
-    "evenly spaced between. An hour or year limit earns 1 at zero and 0.5 for any other limit. "
-    "A question the protocol does not address earns 0. The score is the points as a share of "
-    "every scored question, out of 100."
-)
-"""kb.score.RUBRIC, marked for the catalogue (a test keeps the two the same)."""
-"""Words kb writes in English that pages show: marked here, since kb imports no translation
-machinery; tests/api/test_i18n.py checks that each of kb's tables is listed."""
+"""Words kb writes in English in tables that pages show, marked here; tests/api/test_i18n.py
+checks that each of kb's tables is listed. kb's sentences are messages, marked where kb writes
+them (kb.message)."""
+RUBRIC = SCORE_RUBRIC
+"""kb.score.RUBRIC (marked for the catalogue there)."""
 
 
 def untranslated(lang: str) -> list[str]:

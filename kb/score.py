@@ -12,7 +12,7 @@ from kb import models
 from kb.codebook import INTEGER, TEXT, Codebook, CodebookKey, Value
 from kb.message import N_, Kept, Label, Message, Names, Number, message
 
-RUBRIC = (
+RUBRIC = N_(
     "Each codebook question with an order is worth up to 1 point. A choice or yes/no answer "
     "earns its place in the codebook's order: the most protective answer 1, the least 0, "
     "evenly spaced between. An hour or year limit earns 1 at zero and 0.5 for any other limit. "
