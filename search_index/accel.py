@@ -10,6 +10,7 @@ import json
 import re
 from array import array
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -41,13 +42,33 @@ HEADING_SCORE = 3.0
 PAIR_SCORE = 3.0
 """What holding two typed words next to each other, as typed, adds to a record's score."""
 NAME_SCORE = 4.0
+"""What belonging to a place or law a query names adds to a record's score (about one
+distinctive word's BM25F weight)."""
 BACKGROUND_TOPIC = "findings-purpose"
 BACKGROUND_PENALTY = 2.0
 """Findings, recitals and statements of purpose repeat every word of a law without being its
 rule: they rank lower, unless the query asks for them (BACKGROUND_WORDS)."""
 BACKGROUND_WORDS = frozenset({"find", "purpos", "recit", "fact", "intent", "why", "whereas"})
-"""What belonging to a place or law a query names adds to a record's score (about one
-distinctive word's BM25F weight)."""
+SCATTERED_LOSS = 0.5
+"""A form of several words (a thesaurus or synonym form, a cite's parts, a typed phrase of the
+thesaurus) found with its words apart rather than side by side loses this share of their weight:
+"person in custody" is not said by a provision that mentions a person and, later, custody."""
+TOPIC_SCORE = 3.0
+"""What a provision gains for each of its topics the query names, every word of the topic's id
+in some form: topics are tagged by people who read the provision."""
+ANSWER_SCORE = 5.0
+"""What a provision gains when the query names a codebook question (every word of its key in
+some form: "juvenile holds" names juvenile_holds) and the protocol's coded answer to it rests on
+that provision: the people who coded the protocol read it as the rule that answers it."""
+NOT_IN_FORCE = (
+    *("superseded", "repealed", "expired", "struck_down", "preempted"),
+    *("introduced", "passed", "vetoed"),
+)
+NOT_IN_FORCE_PENALTY = 2.75
+"""A provision of a law that no longer governs (replaced, repealed, lapsed, struck down or
+preempted) or never did (a bill only introduced, passed or vetoed) ranks below the same rule in
+a law in force: most such laws have a successor, or a law in force elsewhere, that says the
+same. Not when the query names the status ("veto", "repealed")."""
 
 
 def write(
@@ -92,6 +113,10 @@ def write(
         for raw in reader.lexicon("coding"):
             term = raw.decode("utf-8")
             coding[term] = [int(d) for d in reader.postings("coding", term).all_ids()]
+        answers: dict[str, list[int]] = {}
+        for raw in reader.lexicon("answers"):
+            term = raw.decode("utf-8")
+            answers[term] = [int(d) for d in reader.postings("answers", term).all_ids()]
     finally:
         searcher.close()
 
@@ -139,6 +164,7 @@ def write(
                     "values": values,
                     "topics": topics,
                     "coding": coding,
+                    "answers": answers,
                     "words": words,
                     "names": names,
                 }
@@ -264,6 +290,8 @@ class Accelerator:
     topics: list[str]
     topic_matrix: NDArray[np.bool_]
     coding: dict[str, list[int]]
+    answers: dict[str, list[int]]
+    """Codebook key -> the provisions its coded answers rest on (search_index.schema)."""
     date_rank: NDArray[np.int32]
     year: NDArray[np.int32]
     words: list[str]
@@ -280,6 +308,7 @@ class Accelerator:
     cite_depths: NDArray[np.int16]
     cite_offsets: NDArray[np.int64]
     _where_memo: dict[tuple[str, tuple[str, ...]], Mask] = field(default_factory=dict)
+    _topic_memo: list[frozenset[str]] | None = None
 
     @classmethod
     def load(cls, generation: Path) -> Accelerator:
@@ -297,6 +326,7 @@ class Accelerator:
             topics=lists["topics"],
             topic_matrix=arrays["topic_matrix"],
             coding=lists["coding"],
+            answers=lists["answers"],
             date_rank=arrays["date_rank"],
             year=arrays["year"],
             words=lists["words"],
@@ -352,6 +382,51 @@ class Accelerator:
             scores[docs] += weights
         return masks, scores
 
+    def scattered_loss(self, groups: list[WordGroup], docs: NDArray[Any]) -> NDArray[np.float64]:
+        """For the records `docs` (sorted or not), what the groups' forms of several words
+        ("person in custody", "civil immigration warrant") scored beyond what the records say:
+        half their words' weight in a provision that holds them all but not side by side (each
+        word next to the one before, from the pair table), and all of it where the words are
+        split between the provision and its protocol's description (which keeps no positions:
+        all its words there count). Computed for a few records at a time: search_index.search
+        asks it for the best-ranked ones only."""
+        loss = np.zeros(len(docs), dtype=np.float64)
+        for group in groups:
+            if group.names:
+                continue
+            for alternative, weight in group.weighted():
+                if len(alternative) > 1:
+                    loss += weight * self._scattered(alternative, docs)
+        return loss
+
+    def _scattered(self, terms: tuple[str, ...], docs: NDArray[Any]) -> NDArray[np.float64]:
+        found = np.ones(len(docs), dtype=np.bool_)
+        holds = {name: np.ones(len(docs), dtype=np.bool_) for name in TEXT_FIELDS}
+        weight = {name: np.zeros(len(docs), dtype=np.float64) for name in TEXT_FIELDS}
+        for term in terms:
+            either = np.zeros(len(docs), dtype=np.bool_)
+            for name in TEXT_FIELDS:
+                inside, at, weights = _members(*self.postings(name, term), docs)
+                holds[name] &= inside
+                either |= inside
+                boost = META_BOOST if name == "meta" else 1.0
+                weight[name][inside] += weights[at[inside]] * boost
+            found &= either
+            if not found.any():
+                return np.zeros(len(docs), dtype=np.float64)
+        said = holds["content"].copy()
+        numbers = [self.term_index.get(f"content:{term}") for term in terms]
+        for first, second in pairwise(numbers):
+            if first is None or second is None:
+                said[:] = False
+                break
+            pair_docs = self._bigram_docs(first, second)
+            said &= _members(pair_docs, np.zeros(len(pair_docs)), docs)[0]
+        content_loss = np.where(said, 0.0, np.where(holds["content"], SCATTERED_LOSS, 1.0))
+        meta_loss = np.where(holds["meta"], 0.0, 1.0)
+        loss = weight["content"] * content_loss + weight["meta"] * meta_loss
+        return np.where(found, loss, 0.0)
+
     def bonus(self, groups: list[WordGroup]) -> NDArray[np.float64]:
         """What whoosh's BM25F does not see: a typed word in the heading, typed words next to
         each other in the text, and belonging to a place or law the query names."""
@@ -369,7 +444,9 @@ class Accelerator:
                     held &= in_heading
                 heading = np.maximum(heading, held * weight)
             bonus += HEADING_SCORE * heading
-            for term in group.alternatives[0] if len(group.alternatives) else ():
+            # A law's name ("SB 8") is not a cite: its number must not pull in § 8.
+            typed = group.alternatives[0] if group.alternatives and not group.names else ()
+            for term in typed:
                 number = self.term_index.get(f"content:{term}")
                 if number is not None and number < len(self.cite_offsets) - 1:
                     low, high = self.cite_offsets[number], self.cite_offsets[number + 1]
@@ -383,7 +460,32 @@ class Accelerator:
         if BACKGROUND_TOPIC in self.topics and not asked & BACKGROUND_WORDS:
             background = self.topic_matrix[self.topics.index(BACKGROUND_TOPIC)]
             bonus[background] -= BACKGROUND_PENALTY
+        # ... unless the query asks for such laws ("TRUST Act veto", "repealed")
+        unasked = [status for status in NOT_IN_FORCE if not _key_terms(status) <= asked]
+        bonus[self.where("status", unasked)] -= NOT_IN_FORCE_PENALTY
+        # A topic the query names, every word of it in some form ("jail access", "juvenile
+        # holds" names juveniles and, through `detain`, detainers): its provisions rank higher.
+        said = {
+            term for group in groups for alternative in group.alternatives for term in alternative
+        }
+        for row, terms in enumerate(self._topic_terms()):
+            if terms and terms <= said:
+                bonus[self.topic_matrix[row]] += TOPIC_SCORE
+        for term, docs in self.answers.items():
+            key, _, silent = term.partition(":")
+            if _key_terms(key) <= said:
+                bonus[docs] += -ANSWER_SCORE if silent else ANSWER_SCORE
         return bonus
+
+    def _topic_terms(self) -> list[frozenset[str]]:
+        """The words of each topic's id, analysed as query words (`jail-access`: jail, access)."""
+        if self._topic_memo is None:
+            analyzer = legal_analyzer(stem=True)
+            self._topic_memo = [
+                frozenset(t.text for t in analyzer(topic.replace("-", " "), mode="query"))
+                for topic in self.topics
+            ]
+        return self._topic_memo
 
     def _typed_pairs(self, groups: list[WordGroup]) -> list[tuple[int, int]]:
         """Term numbers of the words typed next to each other (within a group's typed form,
@@ -426,11 +528,16 @@ class Accelerator:
 
     def _bigram(self, first: int, second: int) -> Mask:
         mask = ~self.everything()
+        mask[self._bigram_docs(first, second)] = True
+        return mask
+
+    def _bigram_docs(self, first: int, second: int) -> NDArray[np.int32]:
+        """The documents holding the pair, in document order."""
         key = first * len(self.term_index) + second
         i = int(np.searchsorted(self.bigram_keys, key))
         if i < len(self.bigram_keys) and self.bigram_keys[i] == key:
-            mask[self.bigram_docs[self.bigram_offsets[i] : self.bigram_offsets[i + 1]]] = True
-        return mask
+            return self.bigram_docs[self.bigram_offsets[i] : self.bigram_offsets[i + 1]]
+        return np.zeros(0, np.int32)
 
     def _phrase_by_positions(self, numbers: list[int]) -> Mask:
         # Documents holding every adjacent pair are the only candidates; check positions there.
@@ -522,3 +629,19 @@ class Accelerator:
             chosen = candidates
         ranked = sorted(chosen.tolist(), key=lambda d: (-scores[d], d))
         return ranked[:count]
+
+
+@lru_cache(maxsize=256)
+def _key_terms(key: str) -> frozenset[str]:
+    """The words of a codebook key, analysed as query words (`juvenile_holds`: juvenil, hold)."""
+    return frozenset(t.text for t in legal_analyzer(stem=True)(key.replace("_", " "), mode="query"))
+
+
+def _members(
+    sorted_docs: NDArray[Any], values: NDArray[Any], docs: NDArray[Any]
+) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[Any]]:
+    """Which of `docs` are in `sorted_docs` (a posting list), where, and the posting values."""
+    if not len(sorted_docs):
+        return np.zeros(len(docs), dtype=np.bool_), np.zeros(len(docs), dtype=np.int64), values
+    at = np.minimum(np.searchsorted(sorted_docs, docs), len(sorted_docs) - 1)
+    return sorted_docs[at] == docs, at, values

@@ -18,7 +18,7 @@ from search_index.schema import documents, make_schema, name_table
 
 VERSION_FILE = "KB_VERSION"
 FORMAT_FILE = "KB_INDEX_FORMAT"
-INDEX_FORMAT = "6"
+INDEX_FORMAT = "7"
 """Bump when the schema, the analysis or the arrays change: older generations are then rebuilt
 (`kb serve`) or refused with a clear message, never half-read."""
 

@@ -95,7 +95,10 @@ def name_table(
                 add(bare, entry)
     for protocol_id, short_name, jurisdiction_name in protocols:
         entry = ("protocol_id", protocol_id, LAW_WEIGHT)
-        lead, _, inside = short_name.partition("(")
+        # The bill numbers are in the last parentheses: "Texas 287(g) mandate (SB 8, 2025)".
+        lead, inside = short_name, ""
+        if short_name.endswith(")"):
+            lead, _, inside = short_name.rpartition("(")
         for act in _ACT.findall(lead):
             add(act, entry)
             if act.startswith(jurisdiction_name + " "):  # "Illinois TRUST Act" is also "TRUST Act"

@@ -102,6 +102,11 @@ SPANISH_FUNCTION_WORDS = frozenset(
 """Spanish words as common as English stop words: not searched outside quotes and thesaurus
 forms ("orden de retención" keeps its "de"), never offered by "did you mean"."""
 NOT_SEARCHED = QUESTION_WORDS | SPANISH_FUNCTION_WORDS
+DEFINITION_TERMS = frozenset({"defin", "definit", "definicion", "definición"})
+"""Words that ask for a definition (define, defined, definition, definitions, definición)."""
+DEFINITIONS: tuple[Entry, ...] = (("topic", "scope-definitions", 0.5),)
+"""What a word asking for a definition also matches: the provisions on scope and definitions,
+whether or not they use the word, with half a name's bonus (search_index.accel.NAME_SCORE)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,8 @@ class WordGroup:
     weights: tuple[float, ...] = ()
     """Per alternative; 1.0 for each when empty."""
     names: tuple[Entry, ...] = ()
-    """(facet, value, weight): the records of a place or law this group names."""
+    """(facet, value, weight): the records of a place or law this group names, or of the kind
+    of provision it asks for (DEFINITIONS)."""
     required: bool = False
     """Typed with a leading +: a record must match it."""
 
@@ -301,9 +307,16 @@ def word_group(word: str, required: bool = False) -> WordGroup | None:
         alternatives.append(tuple(analyzed(synonym)))
     weights = {alt: 1.0 for alt in alternatives if alt}
     for form in expanded:
-        weights.setdefault(tuple(analyzed(form)), EXPANSION_WEIGHT)
+        form_terms = tuple(analyzed(form))
+        # "immigration detainer" for "detainer": the typed word already counts where it is found.
+        if terms and set(terms) <= set(form_terms):
+            continue
+        weights.setdefault(form_terms, EXPANSION_WEIGHT)
     weights.pop((), None)
-    return WordGroup(word, tuple(weights), weights=tuple(weights.values()), required=required)
+    kinds = DEFINITIONS if set(terms) & DEFINITION_TERMS else ()
+    return WordGroup(
+        word, tuple(weights), weights=tuple(weights.values()), names=kinds, required=required
+    )
 
 
 def _term(term: str, weight: float = 1.0) -> wq.Query:

@@ -40,6 +40,7 @@ def make_schema() -> Schema:
         summary=STORED(),
         topic=KEYWORD(stored=True, lowercase=True, scorable=False),
         coding=KEYWORD(lowercase=False, scorable=False),
+        answers=KEYWORD(lowercase=False, scorable=False),
         content=TEXT(analyzer=legal_analyzer(stem=True), phrase=True),
         meta=TEXT(analyzer=legal_analyzer(stem=True), phrase=False),
     )
@@ -71,6 +72,16 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
             ),
             "",
         )
+        # The codebook questions whose coded answer rests on each provision: `key` where the
+        # answer says something, `key:silent` where it is null, false or not_addressed (the
+        # coders cite the provision to say it does not answer the question).
+        answers: dict[str, list[str]] = {}
+        for answer in protocol.coding:
+            silent = answer.value in (None, False, "not_addressed")
+            for provision_id in answer.provisions:
+                answers.setdefault(provision_id, []).append(
+                    f"{answer.key}:silent" if silent else answer.key
+                )
         for provision in protocol.provisions:
             yield _with_content(
                 {
@@ -92,6 +103,7 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
                     "summary": provision.summary,
                     "topic": " ".join(provision.topics),
                     "coding": coding,
+                    "answers": " ".join(answers.get(provision.id, [])),
                     "overview": protocol.overview,
                 }
             )
@@ -116,6 +128,7 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
                 "summary": record.summary,
                 "topic": "",
                 "coding": "",
+                "answers": "",
                 "overview": "",
             }
         )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from whoosh import highlight
 from whoosh.analysis import Token
 from whoosh.index import EmptyIndexError, open_dir
@@ -46,6 +47,9 @@ first): about 2 KB each, so about 8 MB at most."""
 HIGHLIGHT_MEMO = 1024
 """Summaries whose analysed tokens are kept for highlighting (per process, least recently used
 dropped first): about 8 KB each at most, so about 8 MB."""
+RERANK_POOL = 200
+"""How many of the best records are ranked again once forms of several words said apart count
+less (_best_said)."""
 SNIPPET_MEMO = 4096
 """Highlighted snippets kept, by summary and the query terms found in it (least recently used
 dropped first): under 1 KB each, so about 4 MB at most."""
@@ -245,7 +249,10 @@ class SearchIndex:
                 complete_mask = mask & (count == len(group_masks))
                 mask &= count >= minimum_matched(len(group_masks))
                 rank = tier * (float(scores.max()) + 1.0) + scores
-        docnums = gen.accel.top(mask, rank if sort == "relevance" else None, wanted)
+        if sort == "relevance" and rank is not None and scores is not None and groups:
+            docnums, scores = self._best_said(gen.accel, mask, rank, scores, groups, wanted)
+        else:
+            docnums = gen.accel.top(mask, rank if sort == "relevance" else None, wanted)
         terms = frozenset(parsed.phrase_terms).union(*(g.terms() for g in groups))
         total = int(mask.sum())
         hits = [
@@ -270,6 +277,31 @@ class SearchIndex:
             version=gen.version,
             complete=int(complete_mask.sum()),
         )
+
+    @staticmethod
+    def _best_said(
+        accel: Accelerator,
+        mask: Mask,
+        rank: NDArray[np.float64],
+        scores: NDArray[np.float64],
+        groups: list[WordGroup],
+        wanted: int,
+    ) -> tuple[list[int], NDArray[np.float64]]:
+        """The first `wanted` records once forms of several words said apart count less
+        (accel.scattered_loss): the best RERANK_POOL records by the ranking without it (four
+        times `wanted` if that is more) are ranked again, so the cost stays the same at any
+        size of index."""
+        pool = np.flatnonzero(mask)
+        size = max(RERANK_POOL, 4 * wanted)
+        if len(pool) > size:
+            pool = pool[np.argpartition(-rank[pool], size - 1)[:size]]
+        loss = accel.scattered_loss(groups, pool)
+        if not loss.any():
+            return accel.top(mask, rank, wanted), scores
+        order = np.lexsort((pool, loss - rank[pool]))[:wanted]
+        scores = scores.copy()
+        scores[pool] -= loss
+        return [int(d) for d in pool[order]], scores
 
     @staticmethod
     def _fuzzy_group(gen: _Generation, term: str, distance: int) -> WordGroup:

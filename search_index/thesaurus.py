@@ -39,6 +39,12 @@ def _table() -> dict[str, list[Concept]]:
     for concept in concepts():
         for form in concept.terms + concept.spanish:
             table.setdefault(normalize(form), []).append(concept)
+        for form in concept.terms:  # English plurals: civil immigration warrants, hold requests
+            words = normalize(form).split()
+            if words and words[-1].isalpha():
+                last = words[-1]
+                plural = last[:-1] + "ies" if last.endswith("y") else last + "s"
+                table.setdefault(" ".join([*words[:-1], plural]), []).append(concept)
         for form in concept.spanish:  # plurals: cárceles, retenciones, órdenes de retención
             words = normalize(form).split()
             for i in (0, len(words) - 1):

@@ -140,3 +140,64 @@ def test_thesaurus_matches_are_highlighted_safely(index: SearchIndex) -> None:
     hit = index.search("retención", per_page=1).hits[0]
     assert "<mark>" in hit.highlight
     assert "<script" not in hit.highlight
+
+
+def rank(index: SearchIndex, query: str, record: str) -> int:
+    ranked = top(index, query, 100)
+    assert record in ranked, (query, record)
+    return ranked.index(record)
+
+
+def test_a_law_whose_name_holds_a_cite_is_named_by_its_bill_number(index: SearchIndex) -> None:
+    # "Texas 287(g) mandate for sheriffs (SB 8, 2025)": the bill is in the last parentheses
+    hits = index.search("SB 8 grants", per_page=3, with_facets=False).hits
+    assert "SB 8" in hits[0].matched
+    assert hits[0].protocol_id == "us-tx/sb-8-2025"
+    assert [hit.protocol_id for hit in hits].count("us-tx/sb-8-2025") >= 2
+
+
+def test_the_version_in_force_outranks_the_one_it_replaced(index: SearchIndex) -> None:
+    # D.C.'s 2019 emergency act and its 2020 successor say the same about addresses
+    in_force = rank(index, "home address", "us-dc/law-23-282/sec-24-211-07-a-4-b")
+    replaced = rank(
+        index, "home address", "us-dc/sanctuary-values-emergency-2019/no-release-information"
+    )
+    assert in_force < replaced
+
+
+def test_a_form_of_several_words_counts_fully_only_when_said_as_a_phrase(
+    index: SearchIndex,
+) -> None:
+    # North Carolina's HB 318 holds "release", "date", "notice" and "ICE" apart; SB 54's
+    # (a)(1)(C) speaks of notification requests and release dates as such
+    query = "notification request"
+    assert rank(index, query, "us-ca/sb-54-2017/sec-7284-6-a-1-c") < rank(
+        index, query, "us-nc/hb-318-2025/sec-162-62-b1"
+    )
+
+
+def test_a_topic_the_query_names_ranks_its_provisions_higher(index: SearchIndex) -> None:
+    # "jail access" names the topic jail-access: provisions tagged with it come first, even
+    # those that say "detention facility" or "secure areas" rather than "jail access"
+    hits = index.search("jail access", per_page=8, with_facets=False).hits
+    assert sum("jail-access" in hit.topics for hit in hits) >= 6, [h.id for h in hits]
+
+
+def test_asking_for_a_definition_finds_definitions_that_do_not_say_defined(
+    index: SearchIndex,
+) -> None:
+    # Local Law 59's (a)(1) widens the definition of a detainer without the word "definition"
+    query = "detainer definition jurisdiction:us-ny-new-york-city"
+    assert "us-ny-new-york-city/local-law-59-2014/sec-14-154-a-1" in top(index, query)
+
+
+def test_a_question_of_the_codebook_finds_the_provisions_its_answers_rest_on(
+    index: SearchIndex,
+) -> None:
+    # "juvenile holds" names the codebook question juvenile_holds: D.C.'s 2012 rule, coded
+    # "prohibited", comes before New York City's rule on juvenile records, which the coders
+    # cite to say the law does not address holding minors
+    query = "juvenile holds"
+    assert rank(index, query, "us-dc/law-19-194/sec-24-211-07-b-2-a") < rank(
+        index, query, "us-ny-new-york-city/local-law-21-2013/sec-14-154-a-2-i"
+    )

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from search_index.query import analyzed
+from search_index.query import analyzed, word_group
 from search_index.search import SearchIndex
-from search_index.thesaurus import THESAURUS, concepts, expansions
+from search_index.thesaurus import THESAURUS, concepts, expansions, find_phrases
 
 ENTRIES: list[dict[str, Any]] = yaml.safe_load(THESAURUS.read_text(encoding="utf-8"))
 
@@ -59,3 +59,17 @@ def test_the_expansion_finds_a_record_without_the_words_asked(
     # The record does not say what was typed, but does say another form of the concept.
     assert not any(holds(f) for f in typed), f"{example['finds']} says {typed} itself"
     assert any(holds(t) for t in form.terms if t not in typed)
+
+
+def test_english_forms_are_found_in_the_plural() -> None:
+    assert find_phrases(["arrests", "on", "civil", "immigration", "warrants"]) == [(2, 5)]
+    assert "administrative warrant" in expansions("civil immigration warrants")
+    assert "detention facility" in expansions("jails")
+
+
+def test_a_form_that_holds_the_typed_word_adds_nothing() -> None:
+    # "immigration detainer" for "detainer" would count the word twice where it is found
+    group = word_group("detainer")
+    assert group is not None
+    assert ("immigr", "detain") not in group.alternatives
+    assert ("hold", "request") in group.alternatives
