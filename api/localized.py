@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from api.i18n import DEFAULT, answer_label, gettext
+from api.i18n import DEFAULT, answer_label, gettext, say
 from kb import models
 from kb.ask import DraftAnswer
 from kb.compare import Comparison
@@ -101,9 +101,9 @@ def content(lang: str) -> Callable[[str], str] | None:
 
 
 def draft(lang: str, answer: DraftAnswer) -> DraftAnswer:
-    """A draft's notes with the questions and answer labels they name translated (the ask is
-    written in `lang` by kb.ask already); the ordinance's sections and the sentences kb writes
-    stay English."""
+    """A draft's notes with the questions and answer labels they name translated, and why state
+    law leaves a clause out (the ask is written in `lang` by kb.ask already); the ordinance's
+    sections and kb's other sentences stay English."""
     translate = content(lang)
     if translate is None:
         return answer
@@ -114,6 +114,7 @@ def draft(lang: str, answer: DraftAnswer) -> DraftAnswer:
                 "question": translate(c.question),
                 "wanted_label": translate(c.wanted_label),
                 "allowed_label": translate(c.allowed_label),
+                "text": say(lang, c.text_message) if c.text_message is not None else c.text,
             }
         )
         for c in answer.left_out_by_law

@@ -163,6 +163,7 @@ def test_the_drafts_api_answers_in_spanish_with_the_same_keys(client: TestClient
     )
     left_out = {c["key"]: c for c in es["left_out_by_law"]}
     assert left_out["detainer_response"]["allowed_label"] == "Cumple las retenciones"
+    assert left_out["detainer_response"]["text"].startswith("En Harris County, ")
     assert [c["key"] for c in es["left_out_by_law"]] == [c["key"] for c in en["left_out_by_law"]]
     # The ordinance itself stays English.
     assert es["sections"] == en["sections"] and es["title"] == en["title"]
