@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import gettext as stdlib_gettext
 import io
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from urllib.parse import parse_qsl
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -28,6 +28,8 @@ from babel.support import Translations
 from fastapi import Request
 
 from kb.errors import InvalidParameter
+from kb.message import Day, Label, LongDay, Message, Names, Number, Param
+from kb.score import RUBRIC as SCORE_RUBRIC
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT = "en"
@@ -200,6 +202,35 @@ def answer_label(lang: str, label: str, value: object) -> str:
     return gettext(lang, label)
 
 
+def say(lang: str, said: Message | Param | None) -> str:
+    """A sentence kb wrote as a message (kb.message) in `lang`: its msgid from the catalogue,
+    each parameter written as its type says (dates in the language's form, a list of names
+    joined in its words, answer labels and nested messages translated, names as written).
+    In English it is the sentence kb writes, byte for byte. Plain text is shown as it is."""
+    if said is None:
+        return ""
+    if lang == DEFAULT:
+        return str(said)
+    match said:
+        case Message(msgid=msgid, params=params):
+            translated = gettext(lang, msgid)
+            if not params:
+                return translated
+            return translated % {name: say(lang, value) for name, value in params.items()}
+        case Day(text=text):
+            return format_date(lang, text)
+        case LongDay(day=day):
+            return format_date(lang, day)
+        case Names(items=items):
+            return format_list([say(lang, item) for item in items], locale=Locale.parse(lang))
+        case Label(label=label, value=value):
+            return answer_label(lang, label, value)
+        case Number(value=value) | (int() as value):
+            return format_number(lang, value)
+        case _:
+            return str(said)
+
+
 CONTENT_WORDS = (
     # kb.overview.MAIN_KEYS: the overview's column headings.
     N_("Detainer holds"),
@@ -306,16 +337,11 @@ CONTENT_WORDS = (
     N_("removed"),
     N_("unchanged"),
 )
-RUBRIC = N_(
-    "Each codebook question with an order is worth up to 1 point. A choice or yes/no answer "
-    "earns its place in the codebook's order: the most protective answer 1, the least 0, "
-    "evenly spaced between. An hour or year limit earns 1 at zero and 0.5 for any other limit. "
-    "A question the protocol does not address earns 0. The score is the points as a share of "
-    "every scored question, out of 100."
-)
-"""kb.score.RUBRIC, marked for the catalogue (a test keeps the two the same)."""
-"""Words kb writes in English that pages show: marked here, since kb imports no translation
-machinery; tests/api/test_i18n.py checks that each of kb's tables is listed."""
+"""Words kb writes in English in tables that pages show, marked here; tests/api/test_i18n.py
+checks that each of kb's tables is listed. kb's sentences are messages, marked where kb writes
+them (kb.message)."""
+RUBRIC = SCORE_RUBRIC
+"""kb.score.RUBRIC (marked for the catalogue there)."""
 
 
 def untranslated(lang: str) -> list[str]:
@@ -339,91 +365,3 @@ if __name__ == "__main__":  # `make i18n`: what each catalogue still lacks
         missing += len(left)
         print(f"{code}: {len(left)} untranslated or fuzzy", *left, sep="\n  ")
     sys.exit(1 if missing else 0)
-
-
-_STATUS_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^in force today \(since (?P<d>[\d-]+)\)$"), N_("in force today (since %(d)s)")),
-    (
-        re.compile(r"^in force on (?P<on>[\d-]+) \(since (?P<d>[\d-]+)\)$"),
-        N_("in force on %(on)s (since %(d)s)"),
-    ),
-    (
-        re.compile(r"^in force as amended by (?P<by>.+) on (?P<d>[\d-]+)$"),
-        N_("in force as amended by %(by)s on %(d)s"),
-    ),
-    (re.compile(r"^in force as amended on (?P<d>[\d-]+)$"), N_("in force as amended on %(d)s")),
-    (re.compile(r"^in force as amended$"), N_("in force as amended")),
-    (
-        re.compile(r"^superseded by (?P<by>.+) on (?P<d>[\d-]+): no longer in force$"),
-        N_("superseded by %(by)s on %(d)s: no longer in force"),
-    ),
-    (
-        re.compile(
-            r"^(?P<what>superseded|repealed|struck down by a court|preempted|expired \(a temporary act that lapsed\)) on (?P<d>[\d-]+): no longer in force$"
-        ),
-        N_("%(what)s on %(d)s: no longer in force"),
-    ),
-    (
-        re.compile(r"^preempted by (?P<by>.+) on (?P<d>[\d-]+): no longer in force$"),
-        N_("preempted by %(by)s on %(d)s: no longer in force"),
-    ),
-    (re.compile(r"^(?P<what>introduced|passed) on (?P<d>[\d-]+)$"), N_("%(what)s on %(d)s")),
-    (
-        re.compile(r"^not yet in force \(takes effect (?P<d>[\d-]+)\)$"),
-        N_("not yet in force (takes effect %(d)s)"),
-    ),
-    (
-        re.compile(
-            r"^(?P<what>introduced, never passed|passed, never signed|vetoed: never took effect) \((?P<d>[\d-]+)\)$"
-        ),
-        N_("%(what)s (%(d)s)"),
-    ),
-    (
-        re.compile(r"^(?P<what>[a-z ]+); the date it took effect is not recorded$"),
-        N_("%(what)s; the date it took effect is not recorded"),
-    ),
-    (
-        re.compile(r"^enjoined in part by (?P<case>.+) since (?P<d>[\d-]+)$"),
-        N_("enjoined in part by %(case)s since %(d)s"),
-    ),
-    (
-        re.compile(r"^enjoined by (?P<case>.+) since (?P<d>[\d-]+)$"),
-        N_("enjoined by %(case)s since %(d)s"),
-    ),
-]
-STATUS_WORDS = (
-    N_("introduced, never passed"),
-    N_("passed, never signed"),
-    N_("introduced; not recorded as passed"),
-    N_("passed; not recorded as signed or in force"),
-    N_("expired"),
-    N_("not recorded as passed"),
-    N_("not recorded as signed or in force"),
-    N_("expired (a temporary act that lapsed)"),
-    N_("the date it took effect is not recorded"),
-    N_("superseded"),
-    N_("preempted"),
-)
-"""kb.status's words for a law that never governed or stopped governing."""
-
-
-def status_words(lang: str, text: str) -> str:
-    """A protocol's standing as kb.status writes it ("in force today (since 2018-01-01)",
-    "superseded by … on …: no longer in force; enjoined by …") in `lang`; dates in its form, law
-    and case names as written. A sentence of a shape not known here stays English."""
-    if lang == DEFAULT or not text:
-        return text
-    parts = []
-    for part in text.split("; "):
-        for pattern, message in _STATUS_PATTERNS:
-            found = pattern.match(part)
-            if found:
-                values = {
-                    k: format_date(lang, v) if k in ("d", "on") else gettext(lang, v)
-                    for k, v in found.groupdict().items()
-                }
-                parts.append(gettext(lang, message) % values)
-                break
-        else:  # a whole part the catalogue holds ("introduced", "not recorded as passed")
-            parts.append(gettext(lang, part))
-    return "; ".join(parts)

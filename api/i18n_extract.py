@@ -1,5 +1,6 @@
 """Babel extractors for the content the site translates at render time: the codebook's
-questions, answer labels and units, and the topics' names and definitions (babel.cfg).
+questions, answer labels and units, the topics' names and definitions, and what the one-page ask
+takes from the model language: headings, level titles and summaries, findings (babel.cfg).
 
 Their msgids are the English text as kb.loader reads it (stripped), so a changed question in
 protocols/ drops out of the catalogue until it is translated again (tests/api/test_i18n.py)."""
@@ -54,3 +55,26 @@ def topics(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any) -
             text = str(item.get(field) or "").strip()
             if text:
                 yield _line_of(lines, text), "gettext", text, [f"topic {field}: {topic}"]
+
+
+def models(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any) -> Extracted:
+    """protocols/models/*.yaml: each question's heading and each level's title and summary, and
+    the findings; single-spaced, as kb.ask.content_text looks them up. The legal text of a level
+    (`text`, `note`) and the definitions stay English, as the full draft does."""
+    source = fileobj.read().decode("utf-8")
+    lines = source.splitlines()
+    data = yaml.safe_load(source) or {}
+    key = data.get("key", "")
+    heading = " ".join(str(data.get("heading") or "").split())
+    if heading:
+        yield _line_of(lines, heading), "gettext", heading, [f"model heading: {key}"]
+    for level in data.get("levels") or []:
+        for field in ("title", "summary"):
+            text = " ".join(str(level.get(field) or "").split())
+            if text:
+                where = f"model {field}: {key} = {level.get('value')}"
+                yield _line_of(lines, text), "gettext", text, [where]
+    for finding in data.get("findings") or []:
+        text = " ".join(str(finding.get("text") or "").split())
+        if text:
+            yield _line_of(lines, text), "gettext", text, [f"finding: {finding.get('context')}"]

@@ -4,8 +4,12 @@ shared) objects are never changed."""
 
 from __future__ import annotations
 
-from api.i18n import DEFAULT, answer_label, gettext
+import re
+from collections.abc import Callable
+
+from api.i18n import DEFAULT, answer_label, gettext, say
 from kb import models
+from kb.ask import DraftAnswer
 from kb.compare import Comparison
 from kb.resolve import Resolution
 from kb.score import Score
@@ -75,3 +79,44 @@ def resolution(lang: str, found: Resolution) -> Resolution:
         for a in found.answers
     ]
     return found.model_copy(update={"answers": answers, "score": _score(lang, found.score)})
+
+
+_COUNT = re.compile(r"^(\d+) \S")
+
+
+def content(lang: str) -> Callable[[str], str] | None:
+    """kb.ask's `translate` for `lang`: content written in English (model titles and summaries,
+    section headings, findings, answer labels, penalty words) from the catalogue; None for
+    English. A label of a count ("48 hours") takes the number's plural form."""
+    if lang == DEFAULT:
+        return None
+
+    def translate(text: str) -> str:
+        count = _COUNT.match(text)
+        if count:
+            return answer_label(lang, text, int(count.group(1)))
+        return gettext(lang, text)
+
+    return translate
+
+
+def draft(lang: str, answer: DraftAnswer) -> DraftAnswer:
+    """A draft's notes with the questions and answer labels they name translated, and why state
+    law leaves a clause out (the ask is written in `lang` by kb.ask already); the ordinance's
+    sections and kb's other sentences stay English."""
+    translate = content(lang)
+    if translate is None:
+        return answer
+    explained = [n.model_copy(update={"question": translate(n.question)}) for n in answer.explained]
+    left_out = [
+        c.model_copy(
+            update={
+                "question": translate(c.question),
+                "wanted_label": translate(c.wanted_label),
+                "allowed_label": translate(c.allowed_label),
+                "text": say(lang, c.text_message) if c.text_message is not None else c.text,
+            }
+        )
+        for c in answer.left_out_by_law
+    ]
+    return answer.model_copy(update={"explained": explained, "left_out_by_law": left_out})

@@ -178,8 +178,9 @@ def local_date(context: Context, day: object, style: str = "long") -> str:
 
 
 @pass_context
-def status_words(context: Context, text: str) -> str:
-    return i18n.status_words(context.get("lang", i18n.DEFAULT), text)
+def say(context: Context, said: Any) -> str:
+    """A sentence kb wrote as a message (kb.message) in the page's language."""
+    return i18n.say(context.get("lang", i18n.DEFAULT), said)
 
 
 @pass_context
@@ -220,7 +221,7 @@ env.filters.update(
     local_date=local_date,
     number=local_number,
     longdate=longdate,
-    status_words=status_words,
+    say=say,
 )
 env.policies["ext.i18n.trimmed"] = True  # `{% trans %}` blocks are wrapped text: one msgid line
 env.install_gettext_callables(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n

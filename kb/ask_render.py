@@ -21,13 +21,25 @@ def _cites(point: AskPoint, words: dict[str, str]) -> str:
     return f"{words['drawn_from']}: {cites}." if cites else ""
 
 
+def _cites_html(point: AskPoint, words: dict[str, str], lang: str) -> str:
+    if not point.citations:
+        return ""
+    cites = _in("en", html.escape("; ".join(point.citations)), lang)
+    if point.more_citations:
+        cites += "; " + html.escape(words["and_more"].format(n=point.more_citations))
+    return f"{html.escape(words['drawn_from'])}: {cites}."
+
+
 def ask_markdown(ask: Ask) -> str:
     words = ask_text(ask.lang)
     lines = [f"# {_md_text(ask.title)}", "", f"**{_md_text(ask.to)}**", ""]
     if ask.state_law:
         lines += [f"> **{_md_text(words['state_law'])}.** {_md_text(ask.state_law_intro or '')}"]
         lines += [">"] + [f"> - {_md_text(s)}" for s in ask.state_law] + [""]
-    lines += [_md_text(ask.intro), "", f"## {_md_text(words['asks'])}", ""]
+    lines += [_md_text(ask.intro), ""]
+    if ask.source_note:
+        lines += [f"*{_md_text(ask.source_note)}*", ""]
+    lines += [f"## {_md_text(words['asks'])}", ""]
     for point in ask.points:
         cites = _cites(point, words)
         lines.append(
@@ -55,31 +67,46 @@ ASK_CSS = (
     "ol{padding-left:1.4rem}li{margin:.25rem 0}.cite,.source{font-size:.85em;color:#444}"
     ".to{font-weight:bold;margin:0 0 .5rem}"
     ".state-law{border:2px solid #8a1c1c;padding:.3rem .8rem;margin:.5rem 0}"
-    ".state-law h2{margin:.2rem 0}.closing{font-size:.9em;font-style:italic}"
+    ".state-law h2{margin:.2rem 0}.closing,.source-note{font-size:.9em;font-style:italic}"
     "@page{size:auto;margin:1.5cm}@media print{body{margin:0;max-width:none}}"
 )
 
 
+def _in(lang: str, text: str, outer: str) -> str:
+    """`text` (escaped HTML) marked with its language where it differs from the page's."""
+    return text if lang == outer else f'<span lang="{html.escape(lang, quote=True)}">{text}</span>'
+
+
 def ask_html_fragment(ask: Ask) -> str:
-    """The ask as an <article>, for the drafting page and the standalone HTML."""
+    """The ask as an <article>, for the drafting page and the standalone HTML. Names of laws and
+    citations are English: marked so on an ask in another language, as is untranslated content."""
     e = html.escape
     words = ask_text(ask.lang)
+    content = ask.content_lang
     out = ['<article class="ask-document">', f"<h1>{e(ask.title)}</h1>"]
     out.append(f'<p class="to">{e(ask.to)}</p>')
     if ask.state_law:
         out.append(f'<aside class="state-law" role="note"><h2>{e(words["state_law"])}</h2>')
         out.append(f"<p>{e(ask.state_law_intro or '')}</p><ul>")
-        out += [f"<li>{e(s)}</li>" for s in ask.state_law]
+        for i, sentence in enumerate(ask.state_law):
+            name = ask.state_law_names[i] if i < len(ask.state_law_names) else ""
+            said = e(sentence)
+            if name and sentence.startswith(name):
+                said = _in("en", e(name), ask.lang) + e(sentence[len(name) :])
+            out.append(f"<li>{_in(content, said, ask.lang)}</li>")
         out.append("</ul></aside>")
     out.append(f"<p>{e(ask.intro)}</p>")
+    if ask.source_note:
+        out.append(f'<p class="source-note">{e(ask.source_note)}</p>')
     out.append(f"<h2>{e(words['asks'])}</h2>")
     if ask.points:
         out.append("<ol>")
         for point in ask.points:
-            cites = _cites(point, words)
+            cites = _cites_html(point, words, ask.lang)
+            said = f"<strong>{e(point.title)}.</strong> {e(point.text)}"
             out.append(
-                f"<li><strong>{e(point.title)}.</strong> {e(point.text)}"
-                + (f' <span class="cite">{e(cites)}</span>' if cites else "")
+                f"<li>{_in(content, said, ask.lang)}"
+                + (f' <span class="cite">{cites}</span>' if cites else "")
                 + "</li>"
             )
         if ask.further:
@@ -90,11 +117,12 @@ def ask_html_fragment(ask: Ask) -> str:
     if ask.reasons:
         out.append(f"<h2>{e(words['why'])}</h2><ul>")
         for reason in ask.reasons:
-            source = e(reason.source)
+            source = _in("en", e(reason.source), ask.lang)
             if reason.url and reason.url.startswith(("http://", "https://")):
                 source = f'<a href="{e(reason.url, quote=True)}">{source}</a>'
             out.append(
-                f'<li>{e(reason.text)} <span class="source">({e(words["source"])}: {source})</span></li>'
+                f"<li>{_in(content, e(reason.text), ask.lang)} "
+                f'<span class="source">({e(words["source"])}: {source})</span></li>'
             )
         out.append("</ul>")
     out.append(f'<p class="closing">{e(ask.closing)}</p>')
@@ -142,6 +170,10 @@ def ask_docx(ask: Ask) -> bytes:
         for sentence in ask.state_law:
             document.add_paragraph(_xml_text(sentence), style="List Bullet")
     document.add_paragraph(_xml_text(ask.intro))
+    if ask.source_note:
+        note = document.add_paragraph().add_run(_xml_text(ask.source_note))
+        note.italic = True
+        note.font.size = Pt(9)
     document.add_heading(_xml_text(words["asks"]), level=2)
     for point in ask.points:
         item = document.add_paragraph(style="List Number")

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from kb import models, store
 from kb.codebook import INTEGER, TEXT, Codebook, CodebookKey, Value, value_text
 from kb.errors import InvalidParameter, TooManyProtocols
+from kb.message import Kept
 from kb.score import (
     CONDITIONAL,
     HOLD_CONDITIONS,
@@ -63,6 +64,8 @@ class Cell(BaseModel):
     strongest_reason: str | None = None
     """On a marked cell whose mark its conditions decided (several protocols hold only when
     conditions are met, docs/scoring.md): why, in plain words."""
+    strongest_reason_message: Kept = None
+    """`strongest_reason` as a message, for pages in any language."""
     provisions: list[ProvisionRef] = []
     sources: list[SourceRef] = []
 
@@ -257,7 +260,8 @@ def _rank_conditions(
         together = " and ".join(names[i] for i in best)
         reason = f"{book[key].label(CONDITIONAL[1])}: {together} set the same conditions on a hold."
         return best, reason, {i: columns[i].strongest[key] for i in best}
-    cell_reason = conditions_reason(book, values[best[0]], values[rest[0]])
+    said = conditions_reason(book, values[best[0]], values[rest[0]])
+    cell_reason = str(said)
     keys = [k for k in HOLD_CONDITIONS if k in book]
     deciders = {i: deciding_condition(book, values[best[0]], values[i]) or key for i in rest}
     upto = keys[: max(keys.index(d) for d in deciders.values()) + 1] if keys else []
@@ -286,7 +290,13 @@ def _rank_conditions(
         return store.remembered(
             db,
             ("conditional mark", cell.protocol_id, cell_reason),
-            lambda: cell.model_copy(update={"strongest": True, "strongest_reason": cell_reason}),
+            lambda: cell.model_copy(
+                update={
+                    "strongest": True,
+                    "strongest_reason": cell_reason,
+                    "strongest_reason_message": said,
+                }
+            ),
         )
 
     return best, reason, {i: reasoned(i) for i in best}

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from kb import models, store
 from kb.codebook import INTEGER, TEXT, CodebookKey, Value, value_text
 from kb.errors import InvalidParameter
+from kb.message import N_, Day, Label, Message, Param, message
 from kb.registry import AgreementFilter, list_agreements, list_captures
 from kb.registry_models import SUPPORT_MODELS
 from kb.registry_sheet import county_key
@@ -31,9 +32,9 @@ PRACTICE = "287g"
 SCORE_BANDS = ((0, 0), (1, 24), (25, 49), (50, 74), (75, 100))
 """Score bands, lowest first; the legend lists them most protective first."""
 MODEL_LABELS = {
-    "jail_enforcement": "Jail enforcement",
-    "task_force": "Task force",
-    "warrant_service_officer": "Warrant service officer",
+    "jail_enforcement": N_("Jail enforcement"),
+    "task_force": N_("Task force"),
+    "warrant_service_officer": N_("Warrant service officer"),
 }
 MEMO = 32
 """Maps kept per process (least recently used dropped first): each is under 1 MB."""
@@ -65,6 +66,8 @@ class MapClass:
     index: int
     label: str
     count: int
+    said: Param | None = None
+    """`label` as a message (kb.message), for pages in any language."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class MapCounty:
     """Its class in the legend."""
     detail: str = ""
     """What sets it: the governing law, or the agencies with agreements."""
+    said: Param | None = None
+    """`value` as a message (kb.message), for pages in any language."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,8 @@ class CountyMap:
     classes: list[MapClass]
     counties: list[MapCounty]
     """In the order a reader tabs through them: by name, which begins with the county."""
-    notes: list[str]
+    notes: list[Message]
+    """Notes under the map, as messages (`str()` of each is its English)."""
     ordered: bool
     """Whether the classes run from most to least protective (a codebook order)."""
     statewide: list[str] = field(default_factory=list)
@@ -111,8 +117,8 @@ def layers(db: Session) -> list[tuple[str, str]]:
     found = [(QUESTION + s.key, s.question) for s in book if s.type != TEXT]
     return [
         *found,
-        (SCORE, "Protection score of the rules that govern"),
-        (PRACTICE, "287(g) agreements in force (ICE's lists)"),
+        (SCORE, N_("Protection score of the rules that govern")),
+        (PRACTICE, N_("287(g) agreements in force (ICE's lists)")),
     ]
 
 
@@ -206,9 +212,9 @@ def _ordered(counties: list[MapCounty]) -> list[MapCounty]:
     return sorted(counties, key=lambda c: (c.name.casefold(), c.fips))
 
 
-def _classes(labels: list[str], counties: list[MapCounty]) -> list[MapClass]:
+def _classes(labels: list[Param], counties: list[MapCounty]) -> list[MapClass]:
     counts = Counter(c.index for c in counties)
-    return [MapClass(i, label, counts[i]) for i, label in enumerate(labels)]
+    return [MapClass(i, str(label), counts[i], label) for i, label in enumerate(labels)]
 
 
 def _question_values(spec: CodebookKey, present: set[Value]) -> list[Value]:
@@ -224,21 +230,20 @@ def _policy(db: Session, layer: str, title: str, day: dt.date) -> CountyMap:
     resolved = resolve_places(db, sorted({p.id for p in where.values()}), day)
     counties: list[MapCounty] = []
     if layer == SCORE:
-        labels = [
-            "No question addressed (0)" if low == high == 0 else f"{low} to {high}"
+        labels: list[Param] = [
+            message(NO_QUESTION) if low == high == 0 else message(BAND, low=low, high=high)
             for low, high in reversed(SCORE_BANDS)
         ]
         for fips, place in where.items():
             score = resolved[place.id][1].score
             band = next(i for i, (lo, hi) in enumerate(reversed(SCORE_BANDS)) if lo <= score <= hi)
+            said = message(SCORE_OF, score=score)
             counties.append(
-                MapCounty(fips, place.id, place.name, place.state, f"{score} of 100", band)
+                MapCounty(fips, place.id, place.name, place.state, str(said), band, said=said)
             )
         return CountyMap(
             layer, title, day, _classes(labels, counties), _ordered(counties),
-            ["The score counts the rules that govern each place on that date (docs/scoring.md): "
-             "it scores the written rules, not how they are applied."],
-            ordered=True,
+            [message(SCORE_NOTE)], ordered=True,
         )  # fmt: skip
     spec = store.codebook(db)[layer.removeprefix(QUESTION)]
     answers = {
@@ -259,15 +264,54 @@ def _policy(db: Session, layer: str, title: str, day: dt.date) -> CountyMap:
                 answer.label,
                 index[value_text(answer.value)],
                 detail,
+                said=Label(answer.label, answer.value),
             )
         )
-    labels = [spec.label(v) for v in values]
+    legend: list[Param] = [Label(spec.label(v), v) for v in values]
     return CountyMap(
-        layer, title, day, _classes(labels, counties), _ordered(counties),
-        ["Each county shows the answer that governs it: its own rule, or the state law or court "
-         "order above it (docs/layers.md)."],
-        ordered=True,
+        layer, title, day, _classes(legend, counties), _ordered(counties),
+        [message(QUESTION_NOTE)], ordered=True,
     )  # fmt: skip
+
+
+SCORE_OF = N_("%(score)s of 100")
+BAND = N_("%(low)s to %(high)s")
+NO_QUESTION = N_("No question addressed (0)")
+SCORE_NOTE = N_(
+    "The score counts the rules that govern each place on that date (docs/scoring.md): "
+    "it scores the written rules, not how they are applied."
+)
+QUESTION_NOTE = N_(
+    "Each county shows the answer that governs it: its own rule, or the state law or court "
+    "order above it (docs/layers.md)."
+)
+NO_AGREEMENT = N_("No agreement")
+BOTH = N_("%(first)s + %(then)s")
+CAPTURED = N_(
+    "From ICE's list of participating agencies as captured on %(captured)s, the last capture "
+    "on or before %(on)s; an agreement counts until the first capture that no longer shows it "
+    "(docs/registry.md). An agreement is placed on the county its agency serves."
+)
+NOT_CAPTURED = N_(
+    "No capture of ICE's list was made on or before %(on)s (the first is of %(first)s): "
+    "agreements listed later are shown from their signing date; an agreement counts until the "
+    "first capture that no longer shows it (docs/registry.md). An agreement is placed on the "
+    "county its agency serves."
+)
+NO_DATE_YET = N_("no date yet")
+UNPLACED = N_(
+    "%(n)s agreement(s) of local agencies could not be placed on a county (ICE's sheet names no "
+    "county, or one the gazetteer does not hold)."
+)
+"""The map's words: legend values, and the notes under it."""
+
+
+def _models(present: tuple[str, ...]) -> Message:
+    """The models of a county's agreements, "Jail enforcement + Task force"."""
+    said = message(MODEL_LABELS[present[0]])
+    for model in present[1:]:
+        said = message(BOTH, first=said, then=message(MODEL_LABELS[model]))
+    return said
 
 
 def _model_sets() -> list[tuple[str, ...]]:
@@ -305,7 +349,7 @@ def _practice(db: Session, day: dt.date) -> CountyMap:
         models_in.setdefault(fips, set()).add(a.model)
         agencies.setdefault(fips, []).append(f"{a.agency} ({MODEL_LABELS[a.model].lower()})")
     sets = _model_sets()
-    labels = ["No agreement", *(" + ".join(MODEL_LABELS[m] for m in s) for s in sets)]
+    labels: list[Param] = [message(NO_AGREEMENT), *(_models(s) for s in sets)]
     counties: list[MapCounty] = []
     for fips, place in where.items():
         present = tuple(m for m in SUPPORT_MODELS if m in models_in.get(fips, set()))
@@ -313,34 +357,31 @@ def _practice(db: Session, day: dt.date) -> CountyMap:
         listed = sorted(set(agencies.get(fips, [])))
         counties.append(
             MapCounty(
-                fips, place.id, place.name, place.state, labels[index], index, "; ".join(listed)
+                fips,
+                place.id,
+                place.name,
+                place.state,
+                str(labels[index]),
+                index,
+                "; ".join(listed),
+                said=labels[index],
             )
         )
     captures = [c for c in list_captures(db) if c.list == "participating"]
     before = [c for c in captures if c.list_date <= day]
+    on = Day(day.isoformat())
     if before:
-        source = (
-            f"From ICE's list of participating agencies as captured on "
-            f"{before[-1].list_date.isoformat()}, the last capture on or before {day.isoformat()}"
-        )
+        note = message(CAPTURED, captured=Day(before[-1].list_date.isoformat()), on=on)
+    elif captures:
+        note = message(NOT_CAPTURED, on=on, first=Day(captures[0].list_date.isoformat()))
     else:
-        first = captures[0].list_date.isoformat() if captures else "no date yet"
-        source = (
-            f"No capture of ICE's list was made on or before {day.isoformat()} (the first is of "
-            f"{first}): agreements listed later are shown from their signing date"
-        )
-    notes = [
-        source + "; an agreement counts until the first capture that no longer shows it "
-        "(docs/registry.md). An agreement is placed on the county its agency serves."
-    ]
+        note = message(NOT_CAPTURED, on=on, first=message(NO_DATE_YET))
+    notes = [note]
     if unplaced:
-        notes.append(
-            f"{unplaced} agreement(s) of local agencies could not be placed on a county "
-            "(ICE's sheet names no county, or one the gazetteer does not hold)."
-        )
+        notes.append(message(UNPLACED, n=unplaced))
     return CountyMap(
         PRACTICE,
-        "287(g) agreements in force (ICE's lists)",
+        N_("287(g) agreements in force (ICE's lists)"),
         day,
         _classes(labels, counties),
         _ordered(counties),

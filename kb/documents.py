@@ -8,7 +8,7 @@ import unicodedata
 
 from sqlmodel import Session
 
-from kb.ask import draft_ask
+from kb.ask import Translate, draft_ask
 from kb.ask_render import render_ask
 from kb.draft import Adopter, Draft
 from kb.draft_render import MEDIA_TYPES as TEXT_MEDIA_TYPES
@@ -30,13 +30,14 @@ def render_document(
     office: str = "soffice",
     timeout: float = 60,
     lang: str = "en",
+    translate: Translate | None = None,
 ) -> bytes:
     """`document` ("ordinance" or "ask") as `fmt`; a PDF is LibreOffice's rendering of the DOCX
     (kb.pdf), PdfUnavailable when LibreOffice is not there. The ask's fixed phrases are in
-    `lang` (kb.ask_text); the ordinance is English."""
+    `lang` (kb.ask_text), its content too with `translate` (kb.ask); the ordinance is English."""
     source = "docx" if fmt == "pdf" else fmt
     if document == "ask":
-        data = render_ask(draft_ask(db, draft, lang), source)
+        data = render_ask(draft_ask(db, draft, lang, translate), source)
     else:
         data = render_draft(draft, source, base_url)
     return docx_to_pdf(data, office, timeout) if fmt == "pdf" else data

@@ -45,6 +45,11 @@ class Change:
     capture: str | None = None
     capture_id: str | None = None
     county_fips: str | None = None
+    parts: tuple[tuple[str, str], ...] = ()
+    """What `title` and `summary` are written from, for writing them in another language
+    (api.routes.feeds): for a registry change where, agency, model, list, file, day, signed and
+    last (ISO dates, "" when unknown); for a protocol event name, title, citation, place, event
+    (its `dates` key) and day (as the protocol file gives it)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,10 @@ def _registry_changes(db: Session) -> list[Change]:
             "path": f"/api/v1/287g/agreements/{row.id}", "state": row.state,
             "jurisdiction_id": row.jurisdiction_id,
         }  # fmt: skip
+        parts = (
+            ("where", where), ("agency", row.agency), ("model", model), ("list", row.list),
+            ("signed", row.signed.isoformat() if row.signed else ""),
+        )  # fmt: skip
         if row.first_capture_id != first.get(row.list):  # the first capture is the baseline
             seen = by_id[row.first_capture_id]
             kind: ChangeKind = (
@@ -152,6 +161,7 @@ def _registry_changes(db: Session) -> list[Change]:
                     f"({seen.file_name}) {verb} a {what} with {row.agency}{signed}; the capture "
                     "before it did not.",
                     capture=seen.file_name, capture_id=seen.id, county_fips=row.county_fips,
+                    parts=(*parts, ("file", seen.file_name), ("day", seen.list_date.isoformat())),
                     **base,
                 )
             )  # fmt: skip
@@ -168,6 +178,10 @@ def _registry_changes(db: Session) -> list[Change]:
                     "mean an ended agreement, a corrected row or, for a request, one signed or "
                     "withdrawn (docs/registry.md).",
                     capture=gone.file_name, capture_id=gone.id, county_fips=row.county_fips,
+                    parts=(
+                        *parts, ("file", gone.file_name), ("day", gone.list_date.isoformat()),
+                        ("last", row.last_seen.isoformat()),
+                    ),
                     **base,
                 )
             )  # fmt: skip
@@ -190,6 +204,11 @@ def _protocol_changes(db: Session) -> list[Change]:
                         summary=f"{p.title} ({p.citation}), {p.jurisdiction_name}: {words} "
                         f"{text}.",
                         path=f"/protocols/{p.id}", state=state, jurisdiction_id=p.jurisdiction_id,
+                        parts=(
+                            ("name", p.short_name), ("title", p.title),
+                            ("citation", p.citation), ("place", p.jurisdiction_name),
+                            ("event", event), ("day", text),
+                        ),
                     )
                 )  # fmt: skip
         return found

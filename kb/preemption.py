@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from kb import models
 from kb.codebook import Codebook, value_from_text
+from kb.message import N_, Kept, Label, Message, clauses, message
 from kb.resolve import ResolvedAnswer, resolve
 
 CLOSED_ROOMS = ("must", "may_not_go_further")
@@ -27,6 +28,8 @@ class Forbidden(BaseModel):
     citations: list[str]
     penalties: list[models.Penalty]
     text: str
+    text_message: Kept = None
+    """`text` as a message, for pages in any language."""
 
 
 def closed_off(book: Codebook, answer: ResolvedAnswer, wanted: str | int | bool | None) -> bool:
@@ -57,6 +60,8 @@ def forbidden_here(
             continue
         rule = answer.rules[0]
         penalties = laws[rule.protocol_id].penalties if rule.protocol_id in laws else []
+        wanted_label = Label(spec.label(value), value)
+        said = explain(resolution.jurisdiction.name, answer, wanted_label, penalties)
         found.append(
             Forbidden(
                 key=answer.key,
@@ -68,32 +73,61 @@ def forbidden_here(
                 protocol_ids=[rule.protocol_id],
                 citations=[c for c in rule.citations if c],
                 penalties=penalties,
-                text=explain(resolution.jurisdiction.name, answer, spec.label(value), penalties),
+                text=str(said),
+                text_message=said,
             )
         )
     return found
 
 
+REQUIRES_HERE = N_(
+    "In %(place)s, %(law)s (%(where)s) requires “%(allowed)s”, so a clause saying “%(wanted)s” "
+    "cannot be adopted there."
+)
+ALLOWS_NO_MORE = N_(
+    "In %(place)s, %(law)s (%(where)s) allows no more than “%(allowed)s”, so a clause saying "
+    "“%(wanted)s” cannot be adopted there."
+)
+WITH_PENALTIES = N_("%(sentence)s Penalties: %(penalties)s.")
+PENALTY = N_("%(kind)s for %(liable)s")
+PENALTY_AMOUNT = N_("%(penalty)s (%(amount)s)")
+PENALTY_UNVERIFIED = N_("%(penalty)s [unverified]")
+
+
 def explain(
-    place: str, answer: ResolvedAnswer, wanted: str, penalties: list[models.Penalty]
-) -> str:
+    place: str,
+    answer: ResolvedAnswer,
+    wanted: Label,
+    penalties: list[models.Penalty],
+) -> Message:
+    """Why a clause answering `wanted` cannot be adopted in `place`, with the law's penalties.
+    The law's citation and the penalties' liable parties and amounts are quoted as written."""
     rule = answer.rules[0]
     where = "; ".join(c for c in rule.citations if c) or rule.citation
     law = rule.citation.split(";")[0]  # "SB 4 (85th Leg., R.S.), Acts 2017, ch. 4"
-    verb = "requires" if answer.room == "must" else "allows no more than"
-    sentence = (
-        f"In {place}, {law} ({where}) {verb} “{answer.label}”, so a clause saying "
-        f"“{wanted}” cannot be adopted there."
+    sentence = message(
+        REQUIRES_HERE if answer.room == "must" else ALLOWS_NO_MORE,
+        place=place,
+        law=law,
+        where=where,
+        allowed=Label(answer.label, answer.value),
+        wanted=wanted,
     )
-    if penalties:
-        sentence += (
-            " Penalties: "
-            + "; ".join(
-                f"{p.kind.replace('_', ' ')} for {p.liable[0].lower() + p.liable[1:]}"
-                + (f" ({p.amount})" if p.amount else "")
-                + (" [unverified]" if p.confidence == "unverified" else "")
-                for p in penalties
-            )
-            + "."
-        )
-    return sentence
+    if not penalties:
+        return sentence
+    return message(
+        WITH_PENALTIES, sentence=sentence, penalties=clauses(_penalty(p) for p in penalties)
+    )
+
+
+def _penalty(p: models.Penalty) -> Message:
+    said = message(
+        PENALTY,
+        kind=message(p.kind.replace("_", " ")),
+        liable=p.liable[0].lower() + p.liable[1:],
+    )
+    if p.amount:
+        said = message(PENALTY_AMOUNT, penalty=said, amount=p.amount)
+    if p.confidence == "unverified":
+        said = message(PENALTY_UNVERIFIED, penalty=said)
+    return said

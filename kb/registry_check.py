@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from kb import store
 from kb.errors import NotFound
+from kb.message import N_, Kept, Label, LongDay, Message, clauses, message
 from kb.models import JurisdictionPublic
 from kb.registry import _capture_order
 from kb.registry_models import agreement_table, capture_table, entry_table
@@ -62,6 +63,8 @@ class PracticeNote(BaseModel):
     pending_capture: CaptureRef | None = None
     pending: list[ListedAgreement] = Field(default=[], description="required: pending requests")
     text: str = Field(description="the note in one paragraph")
+    text_message: Kept = None
+    """`text` as a message, for pages in any language."""
 
 
 def _listed(row: Any) -> ListedAgreement:
@@ -69,10 +72,6 @@ def _listed(row: Any) -> ListedAgreement:
         id=row.id, agency=row.agency, model=row.model,
         model_name=MODEL_NAMES.get(row.model, row.model), signed=row.signed,
     )  # fmt: skip
-
-
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def _captures(db: Session, kind: str, on: dt.date | None) -> CaptureRef | None:
@@ -161,22 +160,25 @@ def _notes(
         rule_note=rule.note, capture=capture,
     )  # fmt: skip
     where = f"{source['protocol_name']} ({'; '.join(source['cites']) or rule.citation})"
-    listed = f"ICE's list of {_day(on)} ({capture.file_name})"
+    listed = message(ICE_LIST, date=LongDay(on), file=capture.file_name)
+    layer = message(LAYER_LABELS[rule.layer]) if rule.layer in LAYER_LABELS else rule.layer
     if answer.value == "prohibited" and here:
-        shown = "; ".join(
-            f"a {MODEL_NAMES.get(r.model, r.model)} agreement with {r.agency}"
-            + (f", signed {_day(r.signed)}" if r.signed else "")
-            for r in here
-        )
-        count = f"{len(here)} active 287(g) agreement{'s' if len(here) > 1 else ''}"
-        text = (
-            f"{listed} shows {count} in {place.name}: {shown}. {where} bars 287(g) "
-            f"agreements here (coded “{rule.label}”, {source['layer']})."
+        shown = clauses(_agreement(r) for r in here)
+        count = message(ONE_ACTIVE if len(here) == 1 else ACTIVE, n=len(here))
+        said = message(
+            BARRED,
+            listed=listed,
+            count=count,
+            place=place.name,
+            shown=shown,
+            where=where,
+            label=Label(rule.label, rule.value),
+            layer=layer,
         )
         return [
             PracticeNote(
-                kind="agreement_where_barred", agreements=[_listed(r) for r in here], text=text,
-                **source,
+                kind="agreement_where_barred", agreements=[_listed(r) for r in here],
+                text=str(said), text_message=said, **source,
             )
         ]  # fmt: skip
     county_level = place.level == "county" or (place.fips is not None and len(place.fips) == 5)
@@ -194,27 +196,65 @@ def _notes(
             if pending_capture
             else []
         )
-        text = (
-            f"{listed} shows no 287(g) agreement with a sheriff's office or other county "
-            f"agency of {place.name}. {where} is coded “{rule.label}” for this place, as a "
-            f"mandate of {source['layer']}."
-            + (f" Its coding note: “{rule.note.rstrip('.')}.”" if rule.note else "")
+        said = message(
+            NONE_LISTED,
+            listed=listed,
+            place=place.name,
+            where=where,
+            label=Label(rule.label, rule.value),
+            layer=layer,
         )
+        if rule.note:
+            said = message(CODING_NOTE, sentence=said, note=rule.note.rstrip("."))
         if pending and pending_capture is not None:
-            requests = "; ".join(
-                f"{r.agency} ({MODEL_NAMES.get(r.model, r.model)})" for r in pending
+            requests = clauses(
+                message(REQUEST, agency=r.agency, model=MODEL_NAMES.get(r.model, r.model))
+                for r in pending
             )
-            text += (
-                f" ICE's pending list of {_day(pending_capture.list_date)} "
-                f"({pending_capture.file_name}) shows a request: {requests}."
+            said = message(
+                PENDING,
+                sentence=said,
+                date=LongDay(pending_capture.list_date),
+                file=pending_capture.file_name,
+                requests=requests,
             )
         return [
             PracticeNote(
                 kind="none_where_required", agreements=[], pending_capture=pending_capture,
-                pending=[_listed(r) for r in pending], text=text, **source,
+                pending=[_listed(r) for r in pending], text=str(said), text_message=said,
+                **source,
             )
         ]  # fmt: skip
     return []
+
+
+ICE_LIST = N_("ICE's list of %(date)s (%(file)s)")
+ONE_ACTIVE = N_("%(n)s active 287(g) agreement")
+ACTIVE = N_("%(n)s active 287(g) agreements")
+AGREEMENT = N_("a %(model)s agreement with %(agency)s")
+AGREEMENT_SIGNED = N_("a %(model)s agreement with %(agency)s, signed %(date)s")
+BARRED = N_(
+    "%(listed)s shows %(count)s in %(place)s: %(shown)s. %(where)s bars 287(g) agreements here "
+    "(coded “%(label)s”, %(layer)s)."
+)
+NONE_LISTED = N_(
+    "%(listed)s shows no 287(g) agreement with a sheriff's office or other county agency of "
+    "%(place)s. %(where)s is coded “%(label)s” for this place, as a mandate of %(layer)s."
+)
+CODING_NOTE = N_("%(sentence)s Its coding note: “%(note)s.”")
+PENDING = N_(
+    "%(sentence)s ICE's pending list of %(date)s (%(file)s) shows a request: %(requests)s."
+)
+REQUEST = N_("%(agency)s (%(model)s)")
+"""The notes' sentences: facts from both sources, no conclusion drawn. Names of laws, places,
+agencies, ICE's models and files, and a coding note, are quoted as written."""
+
+
+def _agreement(row: Any) -> Message:
+    model = MODEL_NAMES.get(row.model, row.model)
+    if row.signed:
+        return message(AGREEMENT_SIGNED, model=model, agency=row.agency, date=LongDay(row.signed))
+    return message(AGREEMENT, model=model, agency=row.agency)
 
 
 def _name(db: Session, protocol_id: str, title: str) -> str:

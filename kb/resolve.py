@@ -15,6 +15,7 @@ from sqlmodel import Session
 from kb import models, store
 from kb.codebook import TEXT, Codebook, CodebookKey, Value
 from kb.errors import NotFound
+from kb.message import N_, Day, Kept, Label, Message, message
 from kb.score import Score, score_values
 
 Layer = Literal["state", "court_order", "county", "city", "district"]
@@ -37,6 +38,14 @@ STARTS = ("effective", "signed", "adopted", "issued", "passed")
 """A law governs from the first of these dates that is present."""
 ENDS = ("superseded", "repealed", "struck_down", "preempted", "expired")
 """…until the earliest of these."""
+ENDED_NAMES = {
+    "superseded": N_("superseded"),
+    "repealed": N_("repealed"),
+    "struck_down": N_("struck down"),
+    "preempted": N_("preempted"),
+    "expired": N_("expired"),
+}
+"""Each of ENDS in words."""
 NEVER_GOVERNS = ("introduced", "passed", "vetoed")
 """Statuses of a text that never became law."""
 COURT_ORDER = "court_order"
@@ -98,6 +107,8 @@ class ResolvedAnswer(BaseModel):
     conflict: str | None = Public(
         default=None, description="Where a higher layer overrides a lower one, in plain words"
     )
+    conflict_message: Kept = None
+    """`conflict` as a message, for pages in any language."""
     cases: list[CaseBearing] = []
     contested: bool = Public(
         default=False, description="A case about a rule here was pending, or an injunction ran"
@@ -118,6 +129,8 @@ class LawConsidered(BaseModel):
     binds: list[models.Binds]
     governs: bool = Public(description="Whether it was law here on the date asked about")
     reason: str = Public(description="Why it does or does not govern, with the date")
+    reason_message: Kept = None
+    """`reason` as a message, for pages in any language."""
     penalties: list[models.Penalty] = []
 
 
@@ -188,18 +201,26 @@ def _index(db: Session) -> _Index:
     return store.per_build(db, "resolve index", read)
 
 
-def _governs(law: _Law, on: dt.date) -> tuple[bool, str]:
+def _governs(law: _Law, on: dt.date) -> tuple[bool, Message]:
     status = law.protocol.status
     if status in NEVER_GOVERNS:
-        return False, f"never became law (status: {status})"
+        return False, message(N_("never became law (status: %(status)s)"), status=message(status))
     if law.start is None:
-        return False, "no date it took effect is recorded"
+        return False, message(N_("no date it took effect is recorded"))
     if on < law.start:
-        return False, f"not yet in force (from {law.start.isoformat()})"
+        return False, message(N_("not yet in force (from %(date)s)"), date=_iso(law.start))
     if law.end is not None and on >= law.end:
         ended = next(k for k in ENDS if k in law.protocol.dates)
-        return False, f"no longer in force ({ended.replace('_', ' ')} {law.end.isoformat()})"
-    return True, f"in force from {law.start.isoformat()}"
+        return False, message(
+            N_("no longer in force (%(ended)s %(date)s)"),
+            ended=message(ENDED_NAMES[ended]),
+            date=_iso(law.end),
+        )
+    return True, message(N_("in force from %(date)s"), date=_iso(law.start))
+
+
+def _iso(day: dt.date) -> Day:
+    return Day(day.isoformat())
 
 
 # --- The resolver ------------------------------------------------------------------------------
@@ -304,7 +325,8 @@ def _resolved(
             LawConsidered(
                 protocol_id=p.id, title=p.title, citation=p.citation,
                 jurisdiction_id=p.jurisdiction_id, layer=layer, binds=p.binds,
-                governs=governs, reason=reason, penalties=p.penalties,
+                governs=governs, reason=str(reason), reason_message=reason,
+                penalties=p.penalties,
             )
         )  # fmt: skip
         if governs:
@@ -395,7 +417,7 @@ def _answer(
     # The place's own latest rule speaks for it (a later law replaces an earlier one).
     own = max(local, key=lambda c: c.law.start or dt.date.min, default=None)
     rules: list[RuleApplied] = []
-    conflict: str | None = None
+    conflict: Message | None = None
     governing: _Candidate | None = own
     room: Room = "may_go_further"
 
@@ -408,9 +430,9 @@ def _answer(
         governing, room = mandates[0], "must"
         for other in mandates[1:]:
             if other.answer.value != governing.answer.value:
-                conflict = _conflict_text(other, governing, "requires")
+                conflict = _conflict_text(other, governing, REQUIRES)
         if own is not None and own.answer.value != governing.answer.value:
-            conflict = conflict or _conflict_text(own, governing, "requires")
+            conflict = conflict or _conflict_text(own, governing, REQUIRES)
     else:
         # The tightest bound speaks; between equal ones, the latest law.
         ceiling = max(
@@ -421,14 +443,14 @@ def _answer(
             room = "may_not_go_further"
             if own is None or _rank(spec, own.answer.value) < _rank(spec, ceiling.answer.value):
                 if own is not None:
-                    conflict = _conflict_text(own, ceiling, "forbids going further than")
+                    conflict = _conflict_text(own, ceiling, FORBIDS_MORE)
                 governing = ceiling
         below_floor = floor is not None and (
             own is None or _rank(spec, own.answer.value) > _rank(spec, floor.answer.value)
         )
         if floor is not None and below_floor and (ceiling is None or governing is not ceiling):
             if own is not None:
-                conflict = _conflict_text(own, floor, "requires at least")
+                conflict = _conflict_text(own, floor, REQUIRES_AT_LEAST)
             governing = floor
     if governing is not None:
         rules.append(_rule(governing.law, governing.layer, governing.answer, "governs"))
@@ -459,7 +481,8 @@ def _answer(
         room=room,
         room_label=ROOM_LABELS[room],
         rules=rules,
-        conflict=conflict,
+        conflict=str(conflict) if conflict else None,
+        conflict_message=conflict,
         cases=cases,
         contested=any(c.pending or c.enjoined for c in cases),
         context=list(dict.fromkeys(context)),
@@ -505,10 +528,28 @@ def _silent(spec: CodebookKey) -> Value:
     return "not_addressed" if spec.type == "choice" else None
 
 
-def _conflict_text(lower: _Candidate, higher: _Candidate, verb: str) -> str:
-    return (
-        f"{lower.law.protocol.short_name} ({lower.law.protocol.jurisdiction_name}) says "
-        f"“{lower.answer.label}”, but {higher.law.protocol.short_name} "
-        f"({LAYER_LABELS[higher.layer]}) {verb} “{higher.answer.label}”: "
-        f"the {LAYER_LABELS[higher.layer]} governs."
+REQUIRES = N_(
+    "%(lower)s (%(place)s) says “%(own)s”, but %(higher)s (%(layer)s) requires “%(answer)s”: "
+    "the %(layer)s governs."
+)
+FORBIDS_MORE = N_(
+    "%(lower)s (%(place)s) says “%(own)s”, but %(higher)s (%(layer)s) forbids going further "
+    "than “%(answer)s”: the %(layer)s governs."
+)
+REQUIRES_AT_LEAST = N_(
+    "%(lower)s (%(place)s) says “%(own)s”, but %(higher)s (%(layer)s) requires at least "
+    "“%(answer)s”: the %(layer)s governs."
+)
+"""How a higher layer's answer overrides a lower one's: a mandate, a ceiling, a floor."""
+
+
+def _conflict_text(lower: _Candidate, higher: _Candidate, words: str) -> Message:
+    return message(
+        words,
+        lower=lower.law.protocol.short_name,
+        place=lower.law.protocol.jurisdiction_name,
+        own=Label(lower.answer.label, lower.answer.value),
+        higher=higher.law.protocol.short_name,
+        layer=message(LAYER_LABELS[higher.layer]),
+        answer=Label(higher.answer.label, higher.answer.value),
     )

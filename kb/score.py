@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 from kb import models
 from kb.codebook import INTEGER, TEXT, Codebook, CodebookKey, Value
+from kb.message import N_, Kept, Label, Message, Names, Number, message
 
-RUBRIC = (
+RUBRIC = N_(
     "Each codebook question with an order is worth up to 1 point. A choice or yes/no answer "
     "earns its place in the codebook's order: the most protective answer 1, the least 0, "
     "evenly spaced between. An hour or year limit earns 1 at zero and 0.5 for any other limit. "
@@ -27,6 +28,8 @@ class KeyScore(BaseModel):
     label: str
     points: float
     reason: str
+    reason_message: Kept = None
+    """`reason` as a message, for pages in any language."""
 
 
 class Score(BaseModel):
@@ -44,30 +47,44 @@ class ProtectionScore(Score):
     protocol_id: str
 
 
-def key_points(spec: CodebookKey, value: Value) -> tuple[float, str]:
+def key_points(spec: CodebookKey, value: Value) -> tuple[float, Message]:
     """Points (0 to 1) and the reason in words, from the codebook's order alone."""
-    label = spec.label(value)
+    label = Label(spec.label(value), value)
     if spec.is_unaddressed(value):
-        return 0.0, f"{label}: a question the protocol does not address scores 0"
+        return 0.0, message(
+            N_("%(label)s: a question the protocol does not address scores 0"), label=label
+        )
     if spec.type == INTEGER:
         if value == 0:
-            return 1.0, f"{label}: none at all, the most protective limit (1 point)"
-        return 0.5, f"{label}: a limit, but not zero (0.5 points)"
+            return 1.0, message(
+                N_("%(label)s: none at all, the most protective limit (1 point)"), label=label
+            )
+        return 0.5, message(N_("%(label)s: a limit, but not zero (0.5 points)"), label=label)
     ordered = [v for v in spec.values if not spec.is_unaddressed(v)]
     rank = spec.rank(value) or 0
     if len(ordered) == 1:
-        return 1.0, f"{label}: the only answer (1 point)"
+        return 1.0, message(N_("%(label)s: the only answer (1 point)"), label=label)
     points = round((len(ordered) - 1 - rank) / (len(ordered) - 1), 2)
-    place = "the most protective" if rank == 0 else f"number {rank + 1}"
-    return (
-        points,
-        f"{label}: {place} of {len(ordered)} answers, from most protective ({points:g} points)",
+    if rank == 0:
+        words = N_(
+            "%(label)s: the most protective of %(count)s answers, from most protective "
+            "(%(points)s points)"
+        )
+    else:
+        words = N_(
+            "%(label)s: number %(place)s of %(count)s answers, from most protective "
+            "(%(points)s points)"
+        )
+    return points, message(
+        words, label=label, place=rank + 1, count=len(ordered), points=Number(points)
     )
 
 
 def protection_score(book: Codebook, protocol: models.ProtocolPublic) -> ProtectionScore:
     tally = score_values(book, {a.key: a.value for a in protocol.coding})
-    return ProtectionScore(protocol_id=protocol.id, **tally.model_dump())
+    # Field by field, not model_dump(): that would drop the reasons' messages (kb.message.Kept).
+    fields = {name: getattr(tally, name) for name in Score.model_fields}
+    return ProtectionScore(protocol_id=protocol.id, **fields)
 
 
 def score_values(book: Codebook, values: Mapping[str, Value]) -> Score:
@@ -86,7 +103,8 @@ def score_values(book: Codebook, values: Mapping[str, Value]) -> Score:
                 value=value,
                 label=spec.label(value),
                 points=points,
-                reason=reason,
+                reason=str(reason),
+                reason_message=reason,
             )
         )
     total = round(sum(k.points for k in keys), 2)
@@ -115,7 +133,7 @@ HOLD_CONDITIONS = (
 decides. Reimbursement comes first because no hold waits on it in practice: the records note
 that no written promise of federal payment was ever given (docs/scoring.md)."""
 
-PAYMENT_NEVER_GIVEN = (
+PAYMENT_NEVER_GIVEN = N_(
     "The records here report no written promise of federal payment ever given, so in practice "
     "no one is held."
 )
@@ -141,21 +159,30 @@ def deciding_condition(
     return next((key for key, (a, b) in zip(keys, pairs, strict=True) if a != b), None)
 
 
+SAME_CONDITIONS = N_("The same conditions as the strictest here.")
+STRICTEST = N_("Strictest conditions: %(own)s; the next strictest here has “%(next)s”.")
+WITH_NOTE = N_("%(sentence)s %(note)s")
+
+
 def conditions_reason(
     book: Codebook, values: Mapping[str, Value], next_values: Mapping[str, Value]
-) -> str:
+) -> Message:
     """Why one conditional answer outranks the next strictest, in plain words: its conditions up
     to the one that decides, and what the next has there. Depends only on coded values."""
     decider = deciding_condition(book, values, next_values)
     if decider is None:
-        return "The same conditions as the strictest here."
+        return message(SAME_CONDITIONS)
     keys = [k for k in HOLD_CONDITIONS if k in book]
     shown = keys[: keys.index(decider) + 1]
-    own = [book[k].label(values.get(k)) for k in shown if book[k].rank(values.get(k)) is not None]
-    text = (
-        f"Strictest conditions: {' and '.join(own)}; the next strictest here has "
-        f"“{book[decider].label(next_values.get(decider))}”."
+    own = [
+        Label(book[k].label(values.get(k)), values.get(k))
+        for k in shown
+        if book[k].rank(values.get(k)) is not None
+    ]
+    theirs = next_values.get(decider)
+    said = message(
+        STRICTEST, own=Names(tuple(own)), next=Label(book[decider].label(theirs), theirs)
     )
     if values.get("reimbursement_required") is True:
-        text += " " + PAYMENT_NEVER_GIVEN
-    return text
+        said = message(WITH_NOTE, sentence=said, note=message(PAYMENT_NEVER_GIVEN))
+    return said

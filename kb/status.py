@@ -7,10 +7,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, InstanceOf
 from sqlmodel import Session
 
 from kb import models, store
+from kb.message import N_, Day, Message, Names, clauses, message
 from kb.resolve import ENDS, NEVER_GOVERNS, STARTS, resolve
 
 T = TypeVar("T")
@@ -20,18 +21,38 @@ IN_FORCE, NOT_YET, ENDED, NEVER = 0, 1, 2, 3
 recorded as) law."""
 
 NEVER_WORDS = {
-    "introduced": "introduced; not recorded as passed",
-    "passed": "passed; not recorded as signed or in force",
-    "vetoed": "vetoed: never took effect",
+    "introduced": N_("introduced; not recorded as passed"),
+    "passed": N_("passed; not recorded as signed or in force"),
+    "vetoed": N_("vetoed: never took effect"),
 }
 """Only a veto is final; for the others the record says no more than what is known."""
-ENDED_WORDS = {
-    "superseded": "superseded",
-    "repealed": "repealed",
-    "struck_down": "struck down by a court",
-    "preempted": "preempted",
-    "expired": "expired (a temporary act that lapsed)",
+NEVER_DATED = {
+    "introduced": N_("introduced on %(date)s; not recorded as passed"),
+    "passed": N_("passed on %(date)s; not recorded as signed or in force"),
+    "vetoed": N_("vetoed: never took effect (%(date)s)"),
 }
+"""The same words with the day it happened."""
+ENDED_WORDS = {
+    "superseded": N_("superseded on %(date)s: no longer in force"),
+    "repealed": N_("repealed on %(date)s: no longer in force"),
+    "struck_down": N_("struck down by a court on %(date)s: no longer in force"),
+    "preempted": N_("preempted on %(date)s: no longer in force"),
+    "expired": N_("expired (a temporary act that lapsed) on %(date)s: no longer in force"),
+}
+ENDED_BY_WORDS = {
+    "superseded": N_("superseded by %(by)s on %(date)s: no longer in force"),
+    "preempted": N_("preempted by %(by)s on %(date)s: no longer in force"),
+}
+"""The ends that name the law that brought them: its successors, or the laws that preempted it."""
+UNDATED = N_("%(status)s; the date it took effect is not recorded")
+NOT_YET_WORDS = N_("not yet in force (takes effect %(date)s)")
+IN_FORCE_TODAY = N_("in force today (since %(date)s)")
+IN_FORCE_ON = N_("in force on %(on)s (since %(date)s)")
+AMENDED = N_("in force as amended")
+AMENDED_ON = N_("in force as amended on %(date)s")
+AMENDED_BY_ON = N_("in force as amended by %(by)s on %(date)s")
+ENJOINED = N_("enjoined by %(case)s since %(date)s")
+ENJOINED_IN_PART = N_("enjoined in part by %(case)s since %(date)s")
 
 
 class StatusLine(BaseModel):
@@ -40,13 +61,17 @@ class StatusLine(BaseModel):
     protocol_id: str
     short_name: str
     title: str
-    text: str
-    """"in force today (since 2018-01-01)", "superseded by … on 2019-10-01", "vetoed: …"."""
+    message: InstanceOf[Message]
+    """"in force today (since 2018-01-01)", "superseded by … on 2019-10-01", "vetoed: …", as a
+    message: pages write it in their language (api.i18n.say)."""
     standing: int
-    """T = TypeVar("T")
-
-IN_FORCE, NOT_YET, ENDED or NEVER: pages list in-force protocols first."""
+    """IN_FORCE, NOT_YET, ENDED or NEVER: pages list in-force protocols first."""
     enjoined: bool = False
+
+    @property
+    def text(self) -> str:
+        """The status in English."""
+        return str(self.message)
 
     @property
     def in_force(self) -> bool:
@@ -79,60 +104,71 @@ def status_line(
     start_key = next((k for k in STARTS if k in dates), None)
     ended = sorted((_day(dates[k]), k) for k in ENDS if k in dates)
     successors = [_name(names.get(s), s) for s in protocol.successors]
-    by = f" by {' and '.join(successors)}" if successors else ""
     enjoined = _injunctions(protocol, on)
     standing: int
+    text: Message
     if protocol.status in NEVER_GOVERNS:
         date = dates.get(protocol.status)
-        words = NEVER_WORDS.get(protocol.status, protocol.status.replace("_", " "))
-        if date and protocol.status == "vetoed":
-            words += f" ({date})"
-        elif date:
-            first, _, rest = words.partition(";")
-            words = f"{first} on {date};{rest}"
-        text = words
+        text = (
+            message(NEVER_DATED[protocol.status], date=Day(date))
+            if date
+            else message(NEVER_WORDS[protocol.status])
+        )
         standing = NEVER
     elif ended and on >= ended[0][0]:
         key = ended[0][1]
-        words = ENDED_WORDS.get(key, key.replace("_", " ")) + (by if key == "superseded" else "")
-        if key == "preempted" and preempted_by:
-            words += " by " + " and ".join(_name(names.get(i), i) for i in preempted_by)
-        text = f"{words} on {dates[key]}: no longer in force"
+        by: list[str] = []
+        if key == "superseded":
+            by = successors
+        elif key == "preempted" and preempted_by:
+            by = [_name(names.get(i), i) for i in preempted_by]
+        when = Day(dates[key])
+        text = (
+            message(ENDED_BY_WORDS[key], by=Names(tuple(by)), date=when)
+            if by
+            else message(ENDED_WORDS[key], date=when)
+        )
         standing = ENDED
     elif start_key is None:
-        text = f"{protocol.status.replace('_', ' ')}; the date it took effect is not recorded"
+        text = message(UNDATED, status=message(protocol.status.replace("_", " ")))
         standing = NOT_YET
     elif on < _day(dates[start_key]):
-        text = f"not yet in force (takes effect {dates[start_key]})"
+        text = message(NOT_YET_WORDS, date=Day(dates[start_key]))
         standing = NOT_YET
     else:
-        since = dates[start_key]
+        since = Day(dates[start_key])
         if protocol.status == "amended" or "amended" in dates:
-            when = dates.get("amended")
+            when_amended = dates.get("amended")
             # A successor is named as the amending law only when it took effect that day.
             amending = [
                 _name(names.get(s), s)
                 for s in protocol.successors
-                if when and s in names and _started(names[s].dates) == _day(when)
+                if when_amended and s in names and _started(names[s].dates) == _day(when_amended)
             ]
-            text = "in force as amended" + (f" by {' and '.join(amending)}" if amending else "")
-            text += f" on {when}" if when else ""
+            if amending and when_amended:
+                text = message(AMENDED_BY_ON, by=Names(tuple(amending)), date=Day(when_amended))
+            elif when_amended:
+                text = message(AMENDED_ON, date=Day(when_amended))
+            else:
+                text = message(AMENDED)
+        elif on == dt.date.today():
+            text = message(IN_FORCE_TODAY, date=since)
         else:
-            text = f"{'in force today' if on == dt.date.today() else f'in force on {on}'} (since {since})"
+            text = message(IN_FORCE_ON, on=Day(on.isoformat()), date=since)
         standing = IN_FORCE
     if enjoined:
-        text += "; " + "; ".join(enjoined)
+        text = clauses([text, *enjoined])
     return StatusLine(
         protocol_id=protocol.id,
         short_name=protocol.short_name,
         title=protocol.title,
-        text=text,
+        message=text,
         standing=standing,
         enjoined=bool(enjoined),
     )
 
 
-def _injunctions(protocol: models.ProtocolPublic, on: dt.date) -> list[str]:
+def _injunctions(protocol: models.ProtocolPublic, on: dt.date) -> list[Message]:
     """'enjoined (in part) by <case> since <date>' for each injunction running on `on`."""
     running = []
     for case in protocol.litigation:
@@ -140,8 +176,8 @@ def _injunctions(protocol: models.ProtocolPublic, on: dt.date) -> list[str]:
             continue
         if case.enjoined_until is not None and on >= _day(case.enjoined_until):
             continue
-        part = " in part" if case.keys else ""
-        running.append(f"enjoined{part} by {case.case} since {case.enjoined_from}")
+        words = ENJOINED_IN_PART if case.keys else ENJOINED
+        running.append(message(words, case=case.case, date=Day(case.enjoined_from)))
     return running
 
 

@@ -192,6 +192,12 @@ def _parser() -> argparse.ArgumentParser:
         default="ordinance",
         help="the full ordinance (or act), or the one-page ask to the adopting body",
     )
+    draft.add_argument(
+        "--lang",
+        choices=["en", "es"],
+        default="en",
+        help="the one-page ask's language (the ordinance is English; docs/i18n.md)",
+    )
     draft.add_argument("--format", choices=["md", "html", "docx", "pdf"], default="md")
     draft.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write here (needed for docx and pdf)"
@@ -480,6 +486,12 @@ def _draft(settings: Settings, args: argparse.Namespace) -> int:
         )
     except PydanticValidationError as exc:
         raise InvalidOptions("; ".join(str(e["msg"]) for e in exc.errors())) from exc
+    lang = args.lang if options.document == "ask" else "en"
+    translate = None
+    if lang != "en":
+        from api.localized import content  # the catalogue; only an ask in another language
+
+        translate = content(lang)
     data = _read(
         settings,
         lambda db: render_document(
@@ -489,6 +501,8 @@ def _draft(settings: Settings, args: argparse.Namespace) -> int:
             args.format,
             office=settings.office_binary,
             timeout=settings.pdf_timeout,
+            lang=lang,
+            translate=translate,
         ),
     )
     if args.output:

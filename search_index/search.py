@@ -240,7 +240,7 @@ class SearchIndex:
                     if group.required:
                         mask &= group_mask
                     # A word most records hold ("all", "county") does not decide the tier.
-                    if group_mask.sum() <= COMMON_SHARE * gen.accel.doc_count:
+                    if _holders(gen.accel, group, group_mask) <= COMMON_SHARE * gen.accel.doc_count:
                         tier += group_mask
                 complete_mask = mask & (count == len(group_masks))
                 mask &= count >= minimum_matched(len(group_masks))
@@ -378,6 +378,28 @@ class SearchIndex:
                     changed = True
                     break
         return corrected if changed else None
+
+
+def _holders(accel: Accelerator, group: WordGroup, group_mask: Mask) -> int:
+    """How many records hold a word, to tell whether it is common (COMMON_SHARE): those that
+    hold it as typed, in their own text or their protocol's description, and those that hold one
+    of its other forms (a synonym, a thesaurus form, the parts of a cite) in their own text. A
+    description is shared by every provision of its protocol, so a synonym that a few overviews
+    mention ("minor" for "menores de edad") would otherwise make the word common and let records
+    without it into the first tier. A name's records are its holders (group_mask)."""
+    if group.names or len(group.alternatives) < 2:
+        return int(group_mask.sum())
+    held = ~accel.everything()
+    for number, alternative in enumerate(group.alternatives):
+        fields = group.fields if number == 0 else ("content",)
+        alternative_mask = accel.everything()
+        for term in alternative:
+            term_mask = ~accel.everything()
+            for field_name in fields:
+                term_mask[accel.postings(field_name, term)[0]] = True
+            alternative_mask &= term_mask
+        held |= alternative_mask
+    return int(held.sum())
 
 
 def minimum_matched(groups: int) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from api import i18n, localized
 from api.deps import DB
 from api.downloads import attachment
 from api.errors import PROBLEM_RESPONSES
@@ -78,22 +79,54 @@ DRAFT_EXAMPLES: dict[str, dict[str, Any]] = {
 Options = Annotated[DraftOptions, Body(openapi_examples=DRAFT_EXAMPLES)]
 
 
+def _language(
+    request: Request,
+    lang: Annotated[
+        Literal["en", "es"] | None,
+        Query(
+            description="The language of the one-page ask (`document: ask`: its phrases, "
+            "points, reasons and state-law sentences) and of the questions and answer labels "
+            "the draft's notes name: `en` or `es`. Without it, the request's Accept-Language "
+            "header chooses (English when it names neither). The full ordinance, the names "
+            "of laws and their citations stay English; keys and ids never change (docs/i18n.md).",
+            examples=["es"],
+        ),
+    ] = None,
+) -> str:
+    return lang or i18n.from_header(request.headers.get("accept-language"))
+
+
+LanguageDep = Annotated[str, Depends(_language)]
+
+
+def _says(response: Response, lang: str) -> None:
+    """Which language the answer is in, and that Accept-Language can change it."""
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept-Language"
+
+
 @router.post(
     "/drafts",
     operation_id="createDraft",
     summary="Draft a model policy: its structure",
     response_model=Item[DraftAnswer],
 )
-def create_draft(db: DB, dataset: DatasetDep, options: Options) -> dict[str, Any]:
+def create_draft(
+    db: DB, dataset: DatasetDep, options: Options, lang: LanguageDep, response: Response
+) -> dict[str, Any]:
     draft = draft_policy(db, options)
-    return {"data": draft_answer(db, draft, options.document), "dataset": dataset}
+    answer = draft_answer(db, draft, options.document, lang, localized.content(lang))
+    _says(response, lang)
+    return {"data": localized.draft(lang, answer), "dataset": dataset}
 
 
 def draft_download(
     request: Request, db: DB, options: DraftOptions, format: str, lang: str = "en"
 ) -> Response:
     """The document `options.document` as `format`, saved under a name from the adopter; the
-    ask in `lang` (the drafting page's language)."""
+    ask in `lang` (the drafting page's or the request's language), the ordinance in English."""
+    if options.document != "ask":
+        lang = "en"
     settings = request.app.state.settings
     # Links back to the site only from configuration (KB_PUBLIC_URL), never from the Host header.
     data = render_document(
@@ -105,9 +138,12 @@ def draft_download(
         settings.office_binary,
         settings.pdf_timeout,
         lang,
+        localized.content(lang),
     )
     name = file_name(options.adopter, options.document, format)
-    return attachment(data, MEDIA_TYPES[format], name)
+    response = attachment(data, MEDIA_TYPES[format], name)
+    _says(response, lang)
+    return response
 
 
 _DRAFT_MD = "# An Ordinance limiting entanglement with federal immigration enforcement\n"
@@ -120,8 +156,10 @@ _DRAFT_MD = "# An Ordinance limiting entanglement with federal immigration enfor
     response_class=Response,
     responses=document("text/markdown", "The draft as Markdown", _DRAFT_MD),
 )
-def create_draft_markdown(request: Request, db: DB, options: Options) -> Response:
-    return draft_download(request, db, options, "md")
+def create_draft_markdown(
+    request: Request, db: DB, options: Options, lang: LanguageDep
+) -> Response:
+    return draft_download(request, db, options, "md", lang)
 
 
 @router.post(
@@ -133,8 +171,8 @@ def create_draft_markdown(request: Request, db: DB, options: Options) -> Respons
         "text/html", "The draft as an HTML page", "<!DOCTYPE html>\n<html>…</html>\n"
     ),
 )
-def create_draft_html(request: Request, db: DB, options: Options) -> Response:
-    return draft_download(request, db, options, "html")
+def create_draft_html(request: Request, db: DB, options: Options, lang: LanguageDep) -> Response:
+    return draft_download(request, db, options, "html", lang)
 
 
 @router.post(
@@ -144,8 +182,8 @@ def create_draft_html(request: Request, db: DB, options: Options) -> Response:
     response_class=Response,
     responses=document(MEDIA_TYPES["docx"], "The draft as a Word document"),
 )
-def create_draft_docx(request: Request, db: DB, options: Options) -> Response:
-    return draft_download(request, db, options, "docx")
+def create_draft_docx(request: Request, db: DB, options: Options, lang: LanguageDep) -> Response:
+    return draft_download(request, db, options, "docx", lang)
 
 
 @router.post(
@@ -162,8 +200,8 @@ def create_draft_docx(request: Request, db: DB, options: Options) -> Response:
         },
     },
 )
-def create_draft_pdf(request: Request, db: DB, options: Options) -> Response:
-    return draft_download(request, db, options, "pdf")
+def create_draft_pdf(request: Request, db: DB, options: Options, lang: LanguageDep) -> Response:
+    return draft_download(request, db, options, "pdf", lang)
 
 
 Subject = Annotated[

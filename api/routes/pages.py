@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
+from api import localized
 from api.deps import DB
 from api.i18n import LANGUAGES, N_, answer_label, gettext, page_language
 from api.routes.drafting import draft_download
@@ -547,8 +548,9 @@ def _draft_context(request: Request, db: DB) -> tuple[dict[str, Any], int]:
     book = store.codebook(db)
     chosen = {c.key: c.value for c in draft.choices} if draft else form["choices"]
     lang = page_language(request, strict=False)
+    ask_lang = lang if lang in ASK_LANGUAGES else "en"
     ask = (
-        draft_ask(db, draft, lang if lang in ASK_LANGUAGES else "en")
+        draft_ask(db, draft, ask_lang, localized.content(ask_lang))
         if draft is not None and form["document"] == "ask"
         else None
     )
@@ -599,7 +601,9 @@ def draft_page_download(
     if options is None:
         raise KBError(error or "check the drafting options")
     lang = page_language(request, strict=False)
-    return draft_download(request, db, options, format, lang if lang in ASK_LANGUAGES else "en")
+    response = draft_download(request, db, options, format, lang if lang in ASK_LANGUAGES else "en")
+    response.headers["Vary"] = "Accept-Language, Cookie"  # the page's language: the switch's too
+    return response
 
 
 @router.get("/gaps/{subject:path}", response_class=HTMLResponse)

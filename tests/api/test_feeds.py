@@ -14,7 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.routes.feeds import entry_text
+from kb import store
 from kb.build import build
+from kb.db import make_engine
+from kb.feed import MAX_ENTRIES, FeedFilter, list_changes
 from kb.registry import import_captures
 from kb.registry_sheet import read_sheet
 from kb.settings import Settings
@@ -175,3 +179,105 @@ def test_pages_announce_their_feed(client: TestClient) -> None:
         )
         assert links == [feed.replace("&", "&amp;")], (page, links)
         assert client.get(feed).status_code == 200
+
+
+# --- In Spanish ---------------------------------------------------------------------------------
+
+ENGLISH_PHRASES = re.compile(
+    r"\b(listed|no longer|agreement|request|signed|took effect|ICE's|now lists|the capture|"
+    r"introduced|passed|adopted|vetoed|issued|amended|superseded|repealed|struck down|preempted)\b"
+)
+"""The feed's own English words; names of laws, agencies and files are taken out before looking."""
+
+
+def _without_names(text: str, names: list[str]) -> str:
+    for name in names:
+        text = text.replace(name, " ")
+    return text
+
+
+@pytest.mark.parametrize("params", [{"state": "tx"}, {"jurisdiction": "us-fl-miami-dade-county"}])
+def test_the_feeds_in_spanish(client: TestClient, params: dict[str, str]) -> None:
+    english = atom(client, **params, limit="500")
+    spanish = atom(client, **params, limit="500", lang="es")
+    assert english.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    assert spanish.get("{http://www.w3.org/XML/1998/namespace}lang") == "es"
+    assert (spanish.findtext(f"{A}title") or "").startswith("protocol-kb: qué cambió")
+    self_link = next(x for x in spanish.findall(f"{A}link") if x.get("rel") == "self")
+    assert "lang=es" in (self_link.get("href") or "")
+    # The same entries, ids and links to the same sources; the words are Spanish.
+    assert [e.findtext(f"{A}id") for e in entries(spanish)] == [
+        e.findtext(f"{A}id") for e in entries(english)
+    ]
+    json_feed = client.get("/feeds/changes.json", params={**params, "limit": "500", "lang": "es"})
+    assert json_feed.status_code == 200 and json_feed.headers["content-language"] == "es"
+    feed = json_feed.json()
+    assert feed["language"] == "es" and feed["title"].startswith("protocol-kb: qué cambió")
+    assert feed["description"].startswith("Acuerdos 287(g)")
+    names: set[str] = set()
+    for item in feed["items"]:
+        ext = item["_protocol_kb"]
+        names |= {ext["capture"] or ""}
+        if ext["kind"] == "protocol_event":
+            protocol = client.get(
+                "/api/v1/protocols/" + item["url"].split("/protocols/")[1].split("?")[0]
+            ).json()["data"]
+            names |= {
+                protocol["short_name"],
+                protocol["title"],
+                protocol["citation"],
+                protocol["jurisdiction_name"],
+            }
+            assert item["url"].endswith("?lang=es")  # the site's page, in Spanish
+        else:
+            agreement = client.get(item["url"].removeprefix("http://testserver")).json()["data"]
+            names |= {agreement["agency"]}
+    ordered = sorted(names - {""}, key=len, reverse=True)
+    left = [
+        text
+        for item in feed["items"]
+        for text in (item["title"], item["content_text"])
+        if ENGLISH_PHRASES.search(_without_names(text, ordered))
+    ]
+    assert left == []
+    kinds = {i["_protocol_kb"]["kind"] for i in feed["items"]}
+    assert "protocol_event" in kinds
+    if "state" in params:  # Texas: agreements listed and ended between the captures too
+        assert {"agreement_listed", "agreement_ended"} <= kinds
+    # Dates as Spanish writes them, not ISO.
+    titles = " ".join(i["title"] for i in feed["items"])
+    assert re.search(r"\b(el \d{1,2} de [a-z]+ de \d{4}|en \d{4})\b", titles), titles[:300]
+    # The check above finds the English feed English: it can fail.
+    english_json = client.get("/feeds/changes.json", params={**params, "limit": "500"}).json()
+    assert all(
+        ENGLISH_PHRASES.search(_without_names(i["title"], ordered)) for i in english_json["items"]
+    )
+
+
+def test_the_english_feed_text_is_kbs_own(client: TestClient, database_url: str) -> None:
+    # api.routes.feeds writes each entry from its parts with the catalogue's English templates:
+    # in English they must give kb.feed's sentences word for word, or the languages drift apart.
+    engine = make_engine(database_url)
+    with store.session(engine) as db:
+        changes = list_changes(db, FeedFilter(), MAX_ENTRIES)
+    engine.dispose()
+    assert {c.kind for c in changes} >= {"protocol_event", "agreement_listed"}
+    for change in changes:
+        assert entry_text("en", change) == (change.title, change.summary)
+
+
+def test_a_feed_in_an_unknown_language_is_a_4xx(client: TestClient) -> None:
+    for suffix in ("atom", "json"):
+        answer = client.get(f"/feeds/changes.{suffix}", params={"lang": "fr"})
+        assert answer.status_code == 422
+        assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_spanish_pages_announce_the_spanish_feed(client: TestClient) -> None:
+    html = client.get("/where/us-fl-miami-dade-county", params={"lang": "es"}).text
+    links = re.findall(
+        r'<link rel="alternate" type="application/atom\+xml"[^>]*href="([^"]+)"', html
+    )
+    assert links == ["/feeds/changes.atom?jurisdiction=us-fl-miami-dade-county&amp;lang=es"]
+    home = client.get("/", params={"lang": "es"}).text
+    assert 'href="/feeds/changes.atom?lang=es"' in home

@@ -13,16 +13,21 @@ import pytest
 import yaml
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from api import i18n
 from api.app import create_app
 from api.routes.pages import STATUS_NOTES
-from kb import models
+from kb import models, store
+from kb.compare import compare_protocols
+from kb.db import make_engine
+from kb.gaps import find_gaps
+from kb.message import Message
 from kb.overview import MAIN_KEYS
-from kb.resolve import LAYER_LABELS, ROOM_LABELS
+from kb.resolve import LAYER_LABELS, ROOM_LABELS, resolve
 from kb.score import RUBRIC
 from kb.settings import Settings
-from kb.status import ENDED_WORDS, NEVER_WORDS
+from kb.status import ENDED_WORDS, NEVER_WORDS, status_lines
 from tests.api.test_pages import PAGES
 from tests.conftest import office
 from tests.i18n_text import english_left, texts
@@ -194,6 +199,97 @@ def test_the_leak_check_finds_english_left_on_a_spanish_page(client: TestClient)
     english = client.get("/compare?protocols=us-dc/law-19-194", headers={"Accept-Language": "en"})
     left = english_left(english.text.replace('<html lang="en">', '<html lang="es">'), "es")
     assert "Compare protocols" in left and "Permalink" in left
+
+
+CONDITIONAL = [
+    "us-ca-santa-clara-county/board-policy-3-54",
+    "us-il-cook-county/ordinance-11-o-73",
+    "us-dc/law-19-194",
+    "us-ca/ab-4-2013",
+]
+"""Protocols that hold only when conditions are met: the comparison explains its mark."""
+
+
+def _shown(page: str, said: Message, lang: str) -> bool:
+    return str(escape(i18n.say(lang, said))) in page
+
+
+def test_status_conflict_and_reason_sentences_are_spanish_on_a_spanish_page(
+    client: TestClient, real_build: tuple[str, Path]
+) -> None:
+    """kb's sentences (kb.message) are written in the page's language: on a Spanish page each
+    is in Spanish and its English is nowhere; on the English page, the English."""
+    engine = make_engine(real_build[0])
+    with store.session(engine) as db:
+        lines = status_lines(db)
+        resolution = resolve(db, "us-ca-santa-clara-county")
+        closed = [g.closed_by for g in find_gaps(db, "us-fl-orange-county").closed_off]
+        compared = compare_protocols(db, CONDITIONAL)
+    engine.dispose()
+    conflicts = [a.conflict_message for a in resolution.answers if a.conflict_message]
+    reasons = [law.reason_message for law in resolution.laws if law.reason_message]
+    scores = [k.reason_message for k in resolution.score.keys if k.reason_message]
+    assert conflicts and reasons and scores
+    spanish = client.get("/where/us-ca-santa-clara-county?lang=es").text
+    english = client.get("/where/us-ca-santa-clara-county?lang=en").text
+    for said in [*conflicts, *reasons]:
+        assert i18n.say("es", said) != str(said)
+        assert _shown(spanish, said, "es") and not _shown(spanish, said, "en"), str(said)
+        assert _shown(english, said, "en"), str(said)
+    for protocol_id in ("us-tx/sb-4-2017", "us-ca/ab-1081-2012", "us-ca/ab-4-2013"):
+        said = lines[protocol_id].message
+        page = client.get(f"/protocols/{protocol_id}?lang=es").text
+        assert _shown(page, said, "es") and not _shown(page, said, "en"), str(said)
+    forbidden = [f.text_message for f in closed if f is not None and f.text_message]
+    assert forbidden
+    gaps = client.get("/gaps/us-fl-orange-county?lang=es").text
+    for said in forbidden:
+        assert _shown(gaps, said, "es") and not _shown(gaps, said, "en"), str(said)
+    reasons = [
+        c.strongest_reason_message
+        for row in compared.rows
+        for c in row.cells
+        if c.strongest_reason_message
+    ]
+    assert reasons
+    compare = client.get(f"/compare?protocols={','.join(CONDITIONAL)}&lang=es").text
+    for said in reasons:
+        assert _shown(compare, said, "es") and not _shown(compare, said, "en"), str(said)
+        assert "Reimbursement required" not in i18n.say("es", said)
+    home = client.get("/?lang=es").text
+    shown = [line.message for line in lines.values() if _shown(home, line.message, "es")]
+    assert len(shown) >= len(lines) // 2
+    assert not [line.text for line in lines.values() if _shown(home, line.message, "en")]
+
+
+def test_the_county_map_says_its_values_and_notes_in_spanish(client: TestClient) -> None:
+    """The map's values, legend and notes are kb messages: a whole number keeps its unit in
+    Spanish (it once showed "0 hours"), a score its words, and the 287(g) notes their dates."""
+    hours = client.get("/map?layer=question:max_hold_hours&lang=es").text
+    legend = re.findall(r'class="map-label">([^<]*)', hours)
+    assert "0 horas" in legend and not [w for w in legend if "hours" in w]
+    scores = client.get("/map/table?layer=score&lang=es").text
+    assert re.search(r'class="map-value">\d+ de 100<', scores)
+    assert not re.search(r'class="map-value">\d+ of 100<', scores)
+    practice = client.get("/map/table?layer=287g&lang=es").text
+    assert "Según la lista de agencias participantes de ICE capturada el " in practice
+    assert "list of participating agencies" not in practice
+    english = client.get("/map/table?layer=287g&lang=en").text
+    assert "list of participating agencies as captured on 20" in english
+
+
+def test_the_sentence_check_can_fail(client: TestClient, real_build: tuple[str, Path]) -> None:
+    """The check above finds a status left in English: a Spanish page that shows kb's English."""
+    engine = make_engine(real_build[0])
+    with store.session(engine) as db:
+        said = status_lines(db)["us-tx/sb-4-2017"].message
+    engine.dispose()
+    page = client.get("/protocols/us-tx/sb-4-2017?lang=es").text
+    leaked = page.replace(i18n.say("es", said), str(said))
+    assert _shown(leaked, said, "en") and not _shown(leaked, said, "es")
+    assert str(said) in english_left(leaked, "es") or any(
+        str(said) in text for text in english_left(leaked, "es")
+    )
 
 
 def test_accept_language_and_lang_answer_in_spanish(client: TestClient) -> None:

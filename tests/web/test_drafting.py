@@ -66,6 +66,28 @@ def test_printing_the_drafting_page_prints_only_the_document(
         assert pages > 1
 
 
+@pytest.mark.parametrize(
+    "adopter",
+    [
+        "name=Harris+County&level=county&jurisdiction_id=us-tx-harris-county",  # state law on top
+        "name=Example+County&level=county",  # six points, two reasons
+    ],
+)
+def test_the_spanish_ask_prints_on_one_page(
+    page: Page, live_server: str, tmp_path: Path, adopter: str
+) -> None:
+    # Spanish runs longer than English: its points, reasons and state law still fit one page.
+    page.goto(f"{live_server}/draft?{adopter}&document=ask&lang=es")
+    expect(page.locator(".draft-document .draft-title")).to_contain_text("Lo que pedimos a")
+    page.emulate_media(media="print")
+    printed = tmp_path / "printed-es.pdf"
+    printed.write_bytes(page.pdf(prefer_css_page_size=True))
+    text = " ".join(pdf_text(printed).split())
+    assert "Lo que pedimos" in text and "Por qué" in text and "What we ask" not in text
+    assert pdf_pages(printed) == 1
+    assert_accessible(page)
+
+
 def test_each_choice_says_what_the_draft_did_with_it(page: Page, live_server: str) -> None:
     # Pinning D.C.'s 24-hour limit and declining every hold: the limit is dropped, and said so.
     page.goto(
