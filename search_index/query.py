@@ -152,7 +152,6 @@ class ParsedQuery:
     year_ranges: list[tuple[int | None, int | None]] = field(default_factory=list)
     phrases: list[list[str]] = field(default_factory=list)
     """The analyzed terms of each quoted phrase."""
-    phrase_queries: list[wq.Query] = field(default_factory=list)
     fuzzy: list[tuple[str, int]] = field(default_factory=list)
     """(analyzed term, edit distance) of each fuzzy word, expanded against the index at search
     time (search_index.search)."""
@@ -160,18 +159,6 @@ class ParsedQuery:
     @property
     def phrase_terms(self) -> list[str]:
         return [term for phrase in self.phrases for term in phrase]
-
-    def combined(self) -> wq.Query:
-        parts = ([self.text_query] if self.text_query is not None else []) + self.filters
-        if not parts:
-            return wq.Every()
-        return parts[0] if len(parts) == 1 else wq.And(parts)
-
-    def phrases_and_filters(self) -> wq.Query:
-        parts = self.phrase_queries + self.filters
-        if not parts:
-            return wq.Every()
-        return parts[0] if len(parts) == 1 else wq.And(parts)
 
     def filter_query(self) -> wq.Query | None:
         if not self.filters:
@@ -236,7 +223,6 @@ def parse(
             phrase = _phrase(text[match.end() : end])
             if phrase is not None:
                 scored.append(phrase)
-                parsed.phrase_queries.append(phrase)
                 parsed.phrases.append(analyzed(text[match.end() : end]))
             pos = end + 1
             continue
