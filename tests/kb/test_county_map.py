@@ -12,21 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from kb import store
 from kb.county_map import county_map, parse_on, places, shapes
-from kb.db import make_engine
 from kb.errors import InvalidParameter
 from kb.gazetteer import read_gazetteer
 from kb.resolve import resolve, resolve_places
 from tests.conftest import PROTOCOLS, ROOT
-
-
-@pytest.fixture(scope="module")
-def db(real_build: tuple[str, Path]):  # type: ignore[no-untyped-def]
-    engine = make_engine(real_build[0])
-    with store.session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def test_every_gazetteer_county_has_a_shape_and_every_shape_a_place(db) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ import io
 import itertools
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import docx
@@ -29,14 +28,6 @@ COOK = "us-il-cook-county/ordinance-11-o-73"
 AB4 = "us-ca/ab-4-2013"
 SB54 = "us-ca/sb-54-2017"
 COUNTY = Adopter(name="Example County", level="county")
-
-
-@pytest.fixture(scope="module")
-def db(real_build: tuple[str, Path]) -> Iterator[Session]:
-    engine = make_engine(real_build[0])
-    with store.session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def check_complete(db: Session, draft: Draft) -> None:

@@ -7,7 +7,6 @@ import io
 import re
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import docx
@@ -19,7 +18,6 @@ from kb import store
 from kb.ask import MAX_POINTS, PAGE_BUDGET, Ask, draft_ask
 from kb.ask_render import ask_docx, ask_html, ask_markdown
 from kb.ask_text import ASK_TEXT
-from kb.db import make_engine
 from kb.documents import file_name, render_document
 from kb.draft import Adopter, Draft, DraftOptions, draft_policy
 from kb.draft_render import STATE_LAW_HEADING, render_draft
@@ -29,14 +27,6 @@ from tests.conftest import office
 COUNTY = {"name": "Example County", "level": "county"}
 HARRIS = {"name": "Harris County", "level": "county", "jurisdiction_id": "us-tx-harris-county"}
 LONG_NAME = ("Board of Commissioners of the Consolidated Municipality and County of " * 4)[:200]
-
-
-@pytest.fixture(scope="module")
-def db(real_build: tuple[str, Path]) -> Iterator[Session]:
-    engine = make_engine(real_build[0])
-    with store.session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def pages(pdf: bytes, folder: Path) -> int:

@@ -3,7 +3,6 @@ with the statute and its penalties named (docs/drafting.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,21 +10,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.app import create_app
-from kb import store
-from kb.db import make_engine
 from kb.draft import DraftOptions, draft_policy
 from kb.draft_render import render_draft
 from kb.errors import NotFound
 from kb.gaps import find_gaps, gaps_markdown
 from kb.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def db(real_build: tuple[str, Path]) -> Iterator[Session]:
-    engine = make_engine(real_build[0])
-    with store.session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def options(place: str | None, **more: object) -> DraftOptions:

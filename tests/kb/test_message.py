@@ -6,31 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlmodel import Session
 
 from api import i18n
 from kb import store
 from kb.compare import compare_protocols
 from kb.county_map import county_map
-from kb.db import make_engine
 from kb.gaps import find_gaps
 from kb.message import CLAUSES, Day, Label, Message, Names, Number, message
 from kb.registry_check import check_287g
 from kb.resolve import resolve
 from kb.score import protection_score
 from kb.status import status_lines
-
-
-@pytest.fixture(scope="module")
-def db(real_build: tuple[str, Path]) -> Iterator[Session]:
-    engine = make_engine(real_build[0])
-    with store.session(engine) as session:
-        yield session
-    engine.dispose()
-
 
 CONDITIONAL = [
     "us-ca-santa-clara-county/board-policy-3-54",

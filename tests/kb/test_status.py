@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlmodel import Session
 
 from kb import store
 from kb.build import build
 from kb.db import make_engine
 from kb.status import ENDED, IN_FORCE, NEVER, NOT_YET, in_force_first, status_lines
-
-
-@pytest.fixture(scope="module")
-def db(real_build: tuple[str, Path]) -> Iterator[Session]:
-    engine = make_engine(real_build[0])
-    with store.session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def test_a_vetoed_bill_never_took_effect(db: Session) -> None:
