@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -122,26 +122,17 @@ def documents(db: Session) -> Iterator[dict[str, Any]]:
         .all()
     ):
         supports[(protocol_id, key)].append(provision_id)
-    protocols = (
-        db.connection()
-        .execute(
-            select(
-                col(models.Protocol.id),
-                col(models.Protocol.jurisdiction_id),
-                col(models.Protocol.status),
-                col(models.Protocol.year),
-                col(models.Protocol.dates),
-                col(models.Protocol.title),
-                col(models.Protocol.short_name),
-                col(models.Protocol.citation),
-                col(models.Protocol.overview),
-            )
-            .join(models.Jurisdiction)
-            .order_by(
-                col(models.Jurisdiction.name), col(models.Protocol.year), col(models.Protocol.id)
-            )
-        )
-        .all()
+    protocols = _protocol_rows(
+        db,
+        models.Protocol.id,
+        models.Protocol.jurisdiction_id,
+        models.Protocol.status,
+        models.Protocol.year,
+        models.Protocol.dates,
+        models.Protocol.title,
+        models.Protocol.short_name,
+        models.Protocol.citation,
+        models.Protocol.overview,
     )
     for pid, jid, status, year, dates, title, short_name, citation, overview in protocols:
         jurisdiction = jurisdictions[jid]
@@ -235,23 +226,27 @@ def name_table(db: Session) -> dict[str, list[Entry]]:
     short name, for search_index.names."""
     jurisdictions = store.list_jurisdictions(db)
     by_id = {j.id: j for j in jurisdictions}
-    protocols = (
+    protocols = _protocol_rows(
+        db, models.Protocol.id, models.Protocol.short_name, models.Protocol.jurisdiction_id
+    )
+    return names.name_table(
+        jurisdictions,
+        [(pid, short_name, by_id[jid].name) for pid, short_name, jid in protocols],
+        {jid for _pid, _short_name, jid in protocols},
+    )
+
+
+def _protocol_rows(db: Session, *columns: Any) -> Sequence[Any]:
+    """The given columns of every protocol, in the order the index numbers documents (the
+    jurisdiction's name, then year, then id), read with a plain select."""
+    return (
         db.connection()
         .execute(
-            select(
-                col(models.Protocol.id),
-                col(models.Protocol.short_name),
-                col(models.Protocol.jurisdiction_id),
-            )
+            select(*(col(column) for column in columns))
             .join(models.Jurisdiction)
             .order_by(
                 col(models.Jurisdiction.name), col(models.Protocol.year), col(models.Protocol.id)
             )
         )
         .all()
-    )
-    return names.name_table(
-        jurisdictions,
-        [(pid, short_name, by_id[jid].name) for pid, short_name, jid in protocols],
-        {jid for _pid, _short_name, jid in protocols},
     )
