@@ -245,20 +245,12 @@ def test_an_unknown_place_is_not_found(layered_db: Session) -> None:
 # --- The worked examples, on the real content --------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def real_db(real_build: tuple[str, Path]) -> Iterator[Session]:
-    engine = make_engine(real_build[0])
-    with store.session(engine) as db:
-        yield db
-    engine.dispose()
-
-
-def test_harris_county_must_honor_detainers_under_texas_sb_4(real_db: Session) -> None:
-    a = answer(resolve(real_db, "us-tx-harris-county"), "detainer_response")
+def test_harris_county_must_honor_detainers_under_texas_sb_4(db: Session) -> None:
+    a = answer(resolve(db, "us-tx-harris-county"), "detainer_response")
     assert (a.value, a.room, governing(a)) == ("honors_all", "must", "us-tx/sb-4-2017")
     assert "2.251" in a.rules[0].citations[0] and "2A.060" in a.rules[0].citations[0]
     assert any("El Cenizo" in c.case for c in a.cases)
-    before = resolve(real_db, "us-tx-harris-county", dt.date(2016, 1, 1))
+    before = resolve(db, "us-tx-harris-county", dt.date(2016, 1, 1))
     assert governing(answer(before, "detainer_response")) is None
     sb4 = next(law for law in before.laws if law.protocol_id == "us-tx/sb-4-2017")
     assert not sb4.governs and "2017-09-01" in sb4.reason
@@ -266,9 +258,9 @@ def test_harris_county_must_honor_detainers_under_texas_sb_4(real_db: Session) -
     assert penalties == {"fine", "removal_from_office", "criminal"}
 
 
-def test_every_texas_county_is_bound_by_sb_4(real_db: Session) -> None:
+def test_every_texas_county_is_bound_by_sb_4(db: Session) -> None:
     for place in ("us-tx-loving-county", "us-tx-travis-county"):
-        a = answer(resolve(real_db, place), "status_inquiry")
+        a = answer(resolve(db, place), "status_inquiry")
         assert (a.value, a.room, governing(a)) == (
             "permitted",
             "may_not_go_further",
@@ -276,8 +268,8 @@ def test_every_texas_county_is_bound_by_sb_4(real_db: Session) -> None:
         )
 
 
-def test_cook_county_stands_on_the_illinois_floor_and_its_own_ordinance(real_db: Session) -> None:
-    resolution = resolve(real_db, "us-il-cook-county")
+def test_cook_county_stands_on_the_illinois_floor_and_its_own_ordinance(db: Session) -> None:
+    resolution = resolve(db, "us-il-cook-county")
     named = {r.protocol_id for a in resolution.answers for r in a.rules}
     assert {"us-il/trust-act-2017", "us-il-cook-county/ordinance-11-o-73"} <= named
     detainers = answer(resolution, "detainer_response")
@@ -289,30 +281,30 @@ def test_cook_county_stands_on_the_illinois_floor_and_its_own_ordinance(real_db:
     assert any(r.effect == "floor" for r in access.rules)
 
 
-def test_florida_overrides_miami_dades_2013_resolution_on_detainers(real_db: Session) -> None:
+def test_florida_overrides_miami_dades_2013_resolution_on_detainers(db: Session) -> None:
     # R-1008-13 is recorded as preempted by chapter 908 from 1 July 2019: today the state law
     # governs alone, and the resolution is listed as no longer law, with the reason.
-    today = resolve(real_db, "us-fl-miami-dade-county")
+    today = resolve(db, "us-fl-miami-dade-county")
     a = answer(today, "detainer_response")
     assert (a.value, a.room, governing(a)) == ("honors_all", "must", "us-fl/sb-168-2019")
     assert "us-fl-miami-dade-county/resolution-r-1008-13" not in {r.protocol_id for r in a.rules}
     law = next(x for x in today.laws if x.protocol_id.endswith("resolution-r-1008-13"))
     assert not law.governs and "2019-07-01" in law.reason
     before = answer(
-        resolve(real_db, "us-fl-miami-dade-county", dt.date(2015, 1, 1)), "detainer_response"
+        resolve(db, "us-fl-miami-dade-county", dt.date(2015, 1, 1)), "detainer_response"
     )
     assert (before.value, governing(before)) == (
         "conditional", "us-fl-miami-dade-county/resolution-r-1008-13"
     )  # fmt: skip
 
 
-def test_dc_versions_of_section_24_211_07_govern_in_turn(real_db: Session) -> None:
+def test_dc_versions_of_section_24_211_07_govern_in_turn(db: Session) -> None:
     # The 2012 rules gave way on 23 Oct 2019 (D.C. Act 23-131), not in 2021; the 2025 budget
     # support emergency amendment governed only until it expired on 22 Feb 2026. It added only
     # subsection (g) (cooperation required by federal law), so the hold rule stayed D.C. Law
     # 23-282's throughout, while the question (g) answers passed to the emergency act and back.
     def governs(key: str, on: dt.date) -> str | None:
-        return governing(answer(resolve(real_db, "us-dc", on), key))
+        return governing(answer(resolve(db, "us-dc", on), key))
 
     assert governs("max_hold_hours", dt.date(2019, 10, 22)) == "us-dc/law-19-194"
     assert (
@@ -326,18 +318,18 @@ def test_dc_versions_of_section_24_211_07_govern_in_turn(real_db: Session) -> No
     assert governs(resources, dt.date(2026, 2, 22)) == "us-dc/law-23-282"
     expired = next(
         x
-        for x in resolve(real_db, "us-dc", dt.date(2026, 3, 1)).laws
+        for x in resolve(db, "us-dc", dt.date(2026, 3, 1)).laws
         if x.protocol_id == "us-dc/budget-support-emergency-2025"
     )
     assert not expired.governs and "2026-02-22" in expired.reason
 
 
 @pytest.mark.parametrize("place", ["us-ca-santa-clara-county", "us-ca-san-francisco"])
-def test_sb_54_is_the_floor_in_california(real_db: Session, place: str) -> None:
-    a = answer(resolve(real_db, place), "detainer_response")
+def test_sb_54_is_the_floor_in_california(db: Session, place: str) -> None:
+    a = answer(resolve(db, place), "detainer_response")
     sb54 = next(r for r in a.rules if r.protocol_id == "us-ca/sb-54-2017")
     assert (sb54.effect, a.value, a.room) == ("floor", "declines_all", "may_go_further")
-    before = answer(resolve(real_db, place, dt.date(2017, 12, 31)), "detainer_response")
+    before = answer(resolve(db, place, dt.date(2017, 12, 31)), "detainer_response")
     assert "us-ca/sb-54-2017" not in {r.protocol_id for r in before.rules}
 
 
@@ -360,15 +352,15 @@ def test_every_place_in_the_gazetteer_resolves(database_url: str) -> None:
     assert sum(1 for p in places if p.level == "county") >= 3100
 
 
-def test_a_places_score_is_computed_on_what_governs_there(real_db: Session) -> None:
+def test_a_places_score_is_computed_on_what_governs_there(db: Session) -> None:
     """Cook County's score counts the Illinois floor as well as its own ordinance: higher than
     the ordinance alone, and exactly the tally of the answers that govern."""
-    book = store.codebook(real_db)
-    cook = resolve(real_db, "us-il-cook-county", dt.date(2026, 1, 1))
+    book = store.codebook(db)
+    cook = resolve(db, "us-il-cook-county", dt.date(2026, 1, 1))
     governing = {a.key: a.value for a in cook.answers}
     assert cook.score == score_values(book, governing)
-    (ordinance,) = store.get_protocols(real_db, ["us-il-cook-county/ordinance-11-o-73"])
+    (ordinance,) = store.get_protocols(db, ["us-il-cook-county/ordinance-11-o-73"])
     assert cook.score.score > protection_score(book, ordinance).score
-    harris = resolve(real_db, "us-tx-harris-county", dt.date(2026, 1, 1))
+    harris = resolve(db, "us-tx-harris-county", dt.date(2026, 1, 1))
     detainers = next(k for k in harris.score.keys if k.key == "detainer_response")
     assert detainers.value == "honors_all" and detainers.points == 0
